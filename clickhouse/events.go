@@ -1,0 +1,122 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/coalitiondev/coalition/schema"
+)
+
+// Row is one event to store: the event, its canonical JSON, and the
+// JetStream sequence it was delivered at (0 if none).
+type Row struct {
+	Event     schema.Event
+	Data      []byte
+	StreamSeq uint64
+}
+
+const insertEvents = `INSERT INTO events (event_id, revision, coalition, kind, actor, counterpart, participants,
+ occurred_at, reported_at, source, confidence, summary, commitment_id, category, asset, quantity, unit,
+ complete, destination, stance, severity, data, stream_seq, ingested_at)`
+
+// InsertEvents writes rows in one batch (one INSERT, atomic on the server).
+// It is safe to retry with the same rows: readers take one row per event id.
+func (s *Store) InsertEvents(ctx context.Context, rows []Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	b, err := s.conn.PrepareBatch(ctx, insertEvents)
+	if err != nil {
+		return fmt.Errorf("prepare insert of %d events: %w", len(rows), err)
+	}
+	defer b.Abort()
+	now := time.Now().UTC()
+	for _, r := range rows {
+		c := columnsOf(&r.Event)
+		if err := b.Append(r.Event.ID, r.Event.Revision, r.Event.Coalition, string(r.Event.Kind), r.Event.Actor,
+			r.Event.Counterpart, c.participants, r.Event.OccurredAt.UTC(), r.Event.ReportedAt.UTC(), r.Event.Source,
+			r.Event.ConfidenceOr1(), r.Event.Summary, r.Event.CommitmentID(), c.category, c.asset, c.quantity, c.unit,
+			c.complete, c.destination, c.stance, c.severity, string(r.Data), r.StreamSeq, now); err != nil {
+			return fmt.Errorf("append event %s: %w", r.Event.ID, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("insert %d events: %w", len(rows), err)
+	}
+	return nil
+}
+
+type kindColumns struct {
+	participants []string
+	category     string
+	asset        string
+	quantity     float64
+	unit         string
+	complete     uint8
+	destination  string
+	stance       int8
+	severity     uint8
+}
+
+// columnsOf flattens an event's payload into the events table's columns.
+func columnsOf(e *schema.Event) kindColumns {
+	c := kindColumns{participants: []string{}}
+	switch {
+	case e.Meeting != nil:
+		if e.Meeting.Participants != nil {
+			c.participants = e.Meeting.Participants
+		}
+	case e.Statement != nil:
+		c.stance = int8(e.Statement.Stance)
+	case e.Pledge != nil:
+		c.category, c.asset, c.destination = string(e.Pledge.Category), e.Pledge.Asset, e.Pledge.Destination
+		c.quantity, c.unit = e.Pledge.Measure()
+	case e.Deployment != nil:
+		if e.Deployment.Quantity != nil {
+			c.quantity = *e.Deployment.Quantity
+		}
+		if e.Deployment.Complete {
+			c.complete = 1
+		}
+	case e.Incident != nil:
+		c.severity = uint8(e.Incident.Severity)
+	}
+	return c
+}
+
+// CountEvents returns the number of distinct event ids stored for a
+// coalition ("" for all).
+func (s *Store) CountEvents(ctx context.Context, coalition string) (uint64, error) {
+	q := "SELECT uniqExact(event_id) FROM events"
+	if coalition != "" {
+		q += " WHERE coalition = @coalition"
+	}
+	q, err := Bind(q, map[string]any{"coalition": coalition})
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}
+
+// Coalitions returns the coalitions that have stored events, sorted.
+func (s *Store) Coalitions(ctx context.Context) ([]string, error) {
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT coalition FROM events ORDER BY coalition")
+	if err != nil {
+		return nil, fmt.Errorf("list coalitions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("list coalitions: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

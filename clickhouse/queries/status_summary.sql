@@ -1,0 +1,32 @@
+-- One row per country taking part in a coalition (as actor, counterpart or
+-- meeting participant): activity counts, latest stance, last meeting and
+-- last activity. The rules are schema.Fold's; tests hold the two equal.
+-- Parameter: @coalition.
+SELECT
+    country,
+    countIf(is_actor) AS events,
+    toUInt8(countIf(is_actor AND e_kind = 'statement') > 0) AS has_stance,
+    argMaxIf(e_stance, (e_at, e_id), is_actor AND e_kind = 'statement') AS stance,
+    maxIf(e_at, is_actor AND e_kind = 'statement') AS stance_at,
+    countIf(e_kind = 'meeting') AS meetings,
+    maxIf(e_at, e_kind = 'meeting') AS last_meeting_at,
+    countIf(is_actor AND e_kind = 'pledge') AS pledges,
+    countIf(is_actor AND e_kind = 'deployment') AS deployments,
+    countIf(is_actor AND e_kind = 'withdrawal') AS withdrawals,
+    countIf(is_actor AND e_kind = 'sanction') AS sanctions_imposed,
+    countIf(NOT is_actor AND e_kind = 'sanction') AS sanctions_received,
+    countIf(e_kind = 'incident') AS incidents,
+    maxIf(e_at, is_actor) AS last_activity_at
+FROM
+(
+    SELECT
+        arrayJoin(arrayDistinct(arrayFilter(c -> c != '', arrayConcat([actor, counterpart], participants)))) AS country,
+        country = actor AS is_actor,
+        kind AS e_kind,
+        occurred_at AS e_at,
+        stance AS e_stance,
+        toString(event_id) AS e_id
+    FROM (__DEDUP_EVENTS__)
+)
+GROUP BY country
+ORDER BY country

@@ -1,0 +1,130 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Config says how to reach ClickHouse.
+type Config struct {
+	Addrs    []string // host:port of the native protocol; several for failover
+	User     string
+	Password string
+	Database string // created by Open if missing; default "coalition"
+	Logger   *slog.Logger
+}
+
+// Store reads and writes Coalition's tables. It is safe for concurrent use.
+type Store struct {
+	conn driver.Conn
+	db   string
+	log  *slog.Logger
+}
+
+// Open connects to ClickHouse, creates the database if it does not exist,
+// and checks the connection. It does not apply migrations: call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if len(cfg.Addrs) == 0 {
+		return nil, errors.New("clickhouse: no address given")
+	}
+	if cfg.Database == "" {
+		cfg.Database = "coalition"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	open := func(db string) (driver.Conn, error) {
+		return ch.Open(&ch.Options{
+			Addr:             cfg.Addrs,
+			Protocol:         ch.Native,
+			Auth:             ch.Auth{Database: db, Username: cfg.User, Password: cfg.Password},
+			DialTimeout:      5 * time.Second,
+			ReadTimeout:      60 * time.Second,
+			ConnOpenStrategy: ch.ConnOpenInOrder,
+			MaxOpenConns:     8,
+			MaxIdleConns:     4,
+		})
+	}
+	boot, err := open("default")
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
+	}
+	defer boot.Close()
+	if err := boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(cfg.Database)); err != nil {
+		return nil, fmt.Errorf("clickhouse at %v: create database %s: %w", cfg.Addrs, cfg.Database, err)
+	}
+	conn, err := open(cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse at %v: ping: %w", cfg.Addrs, err)
+	}
+	return &Store{conn: conn, db: cfg.Database, log: cfg.Logger}, nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.conn.Close() }
+
+// Ping checks that ClickHouse answers.
+func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
+
+// Database returns the name of the database the store uses.
+func (s *Store) Database() string { return s.db }
+
+// Migrate applies the embedded migrations that are not yet recorded in
+// schema_migrations. Statements are idempotent, so concurrent or repeated
+// runs are safe.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := Migrations()
+	if err != nil {
+		return err
+	}
+	applied := map[uint32]bool{}
+	rows, err := s.conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err == nil {
+		for rows.Next() {
+			var v uint32
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return fmt.Errorf("read schema_migrations: %w", err)
+			}
+			applied[v] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+	}
+	for _, m := range ms {
+		if applied[m.Version] {
+			continue
+		}
+		for i, stmt := range m.Statements {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+			}
+		}
+		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
+		if err != nil {
+			return fmt.Errorf("record migration %04d: %w", m.Version, err)
+		}
+		if err := b.Append(m.Version, m.Name, time.Now().UTC()); err != nil {
+			return fmt.Errorf("record migration %04d: %w", m.Version, err)
+		}
+		if err := b.Send(); err != nil {
+			return fmt.Errorf("record migration %04d: %w", m.Version, err)
+		}
+		s.log.Info("applied migration", "version", m.Version, "name", m.Name)
+	}
+	return nil
+}
+
+func quoteIdent(s string) string { return "`" + s + "`" }

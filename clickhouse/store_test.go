@@ -1,0 +1,149 @@
+package clickhouse_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/internal/eventgen"
+	"github.com/coalitiondev/coalition/internal/testkit"
+	"github.com/coalitiondev/coalition/schema"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+// MustOpenStore opens a migrated store on a fresh database of the shared
+// private ClickHouse server.
+func MustOpenStore(tb testing.TB) *clickhouse.Store {
+	tb.Helper()
+	addr, db := testkit.ClickHouse(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: db})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+// rowsOf encodes events as the consumer does: canonical JSON.
+func rowsOf(tb testing.TB, evs []schema.Event) []clickhouse.Row {
+	tb.Helper()
+	rows := make([]clickhouse.Row, len(evs))
+	for i := range evs {
+		b, err := json.Marshal(&evs[i])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rows[i] = clickhouse.Row{Event: evs[i], Data: b, StreamSeq: uint64(i + 1)}
+	}
+	return rows
+}
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	t.Run("Idempotent", func(t *testing.T) {
+		for i := 0; i < 2; i++ {
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("migrate again (%d): %v", i, err)
+			}
+		}
+	})
+	t.Run("EmptyStatus", func(t *testing.T) {
+		got, err := s.CountryStatus(ctx, "nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("got %d countries, want 0", len(got))
+		}
+	})
+}
+
+// TestCountryStatusMatchesFold writes random event sets, in shuffled order
+// with duplicates, in several batches, and checks that ClickHouse's status
+// equals the reference fold, country by country and field by field.
+func TestCountryStatusMatchesFold(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	for seed := uint64(1); seed <= 12; seed++ {
+		r := rand.New(rand.NewPCG(seed, 2015))
+		coalition := "prop-" + string(rune('a'+seed))
+		pool := []int{4, 12, 40}[seed%3]
+		evs := eventgen.Events(r, 20+r.IntN(200), eventgen.Options{Coalitions: []string{coalition, "other"}, Commitments: pool, Revisions: true})
+		// Duplicates and redeliveries, then shuffle.
+		all := append([]schema.Event{}, evs...)
+		for i := r.IntN(len(evs)); i > 0; i-- {
+			all = append(all, evs[r.IntN(len(evs))])
+		}
+		r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+		rows := rowsOf(t, all)
+		for len(rows) > 0 {
+			n := min(len(rows), 1+r.IntN(40))
+			if err := s.InsertEvents(ctx, rows[:n]); err != nil {
+				t.Fatal(err)
+			}
+			rows = rows[n:]
+		}
+		got, err := s.CountryStatus(ctx, coalition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := schema.Fold(coalition, evs)
+		CompareStatus(t, got, want)
+	}
+}
+
+// CompareStatus fails the test for every field where got and want differ;
+// floats are compared with a relative tolerance since sums may be added in
+// another order.
+func CompareStatus(tb testing.TB, got, want []schema.CountryStatus) {
+	tb.Helper()
+	if len(got) != len(want) {
+		var gc, wc []string
+		for _, s := range got {
+			gc = append(gc, s.Country)
+		}
+		for _, s := range want {
+			wc = append(wc, s.Country)
+		}
+		tb.Fatalf("got countries %v, want %v", gc, wc)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		gl, wl := g.Lines, w.Lines
+		g.Lines, w.Lines = nil, nil
+		if !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			tb.Errorf("%s:\n got %s\nwant %s", w.Country, gj, wj)
+		}
+		if len(gl) != len(wl) {
+			tb.Errorf("%s: got %d lines %+v, want %d %+v", w.Country, len(gl), gl, len(wl), wl)
+			continue
+		}
+		for j := range wl {
+			a, b := gl[j], wl[j]
+			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments ||
+				!near(a.Pledged, b.Pledged) || !near(a.Delivered, b.Delivered) || !near(a.Withdrawn, b.Withdrawn) {
+				tb.Errorf("%s line %d: got %+v, want %+v", w.Country, j, a, b)
+			}
+		}
+	}
+}
+
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}

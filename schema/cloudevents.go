@@ -1,0 +1,115 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Header names of the wire format: CloudEvents 1.0 in binary mode on NATS
+// headers, with JSON data, and JetStream's de-duplication header set to the
+// event id.
+const (
+	HeaderSpecVersion = "ce-specversion"
+	HeaderID          = "ce-id"
+	HeaderSource      = "ce-source"
+	HeaderType        = "ce-type"
+	HeaderTime        = "ce-time"
+	HeaderSubject     = "ce-subject"
+	HeaderDataSchema  = "ce-dataschema"
+	HeaderContentType = "Content-Type"
+	HeaderMsgID       = "Nats-Msg-Id"
+)
+
+// CloudEventsVersion is the ce-specversion Coalition speaks.
+const CloudEventsVersion = "1.0"
+
+// ContentTypeJSON is the content type of event data.
+const ContentTypeJSON = "application/json"
+
+// CEType returns the CloudEvents type of an event kind, such as
+// dev.coalition.pledge.v1.
+func CEType(k Kind) string { return "dev.coalition." + string(k) + ".v1" }
+
+// Message is an event encoded for the wire: the subject, the headers and the
+// JSON data.
+type Message struct {
+	Subject string
+	Header  map[string]string
+	Data    []byte
+}
+
+// Encode validates an event and encodes it for the wire. source identifies
+// the producer (a URI reference such as /producers/cli) and becomes ce-source.
+func Encode(ev *Event, source string) (Message, error) {
+	if err := ev.Validate(); err != nil {
+		return Message{}, err
+	}
+	subject, err := ev.Subject()
+	if err != nil {
+		return Message{}, err
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return Message{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	if source == "" {
+		source = "/producers/unknown"
+	}
+	return Message{
+		Subject: subject,
+		Data:    data,
+		Header: map[string]string{
+			HeaderSpecVersion: CloudEventsVersion,
+			HeaderID:          ev.ID.String(),
+			HeaderSource:      source,
+			HeaderType:        CEType(ev.Kind),
+			HeaderTime:        ev.OccurredAt.UTC().Format(time.RFC3339Nano),
+			HeaderSubject:     ev.Actor,
+			HeaderDataSchema:  DataSchema(ev.Kind),
+			HeaderContentType: ContentTypeJSON,
+			HeaderMsgID:       ev.ID.String(),
+		},
+	}, nil
+}
+
+// Decode parses a message from the wire into an event and checks that the
+// subject and the CloudEvents headers agree with the data. header returns a
+// header's value or "". Messages without ce- headers (published by a plain
+// NATS client) are accepted when their data is a complete, valid event on
+// the right subject. Any disagreement is an *Error with code EINVALID.
+func Decode(subject string, header func(string) string, data []byte) (Event, error) {
+	ev, err := ParseEvent(data)
+	if err != nil {
+		return ev, err
+	}
+	if err := ev.Validate(); err != nil {
+		return ev, err
+	}
+	var ps []Problem
+	want, _ := ev.Subject()
+	if subject != want {
+		ps = append(ps, Problem{Path: "subject", Message: fmt.Sprintf("message on %q but the event belongs on %q", subject, want)})
+	}
+	if v := header(HeaderSpecVersion); v != "" {
+		if v != CloudEventsVersion {
+			ps = append(ps, Problem{Path: HeaderSpecVersion, Message: fmt.Sprintf("unsupported CloudEvents version %q, want %s", v, CloudEventsVersion)})
+		}
+		if v := header(HeaderID); v != ev.ID.String() {
+			ps = append(ps, Problem{Path: HeaderID, Message: fmt.Sprintf("%q differs from the data's id %s", v, ev.ID)})
+		}
+		if v := header(HeaderType); v != CEType(ev.Kind) {
+			ps = append(ps, Problem{Path: HeaderType, Message: fmt.Sprintf("%q differs from the data's kind (want %s)", v, CEType(ev.Kind))})
+		}
+		if header(HeaderSource) == "" {
+			ps = append(ps, Problem{Path: HeaderSource, Message: "required"})
+		}
+	}
+	if v := header(HeaderMsgID); v != "" && v != ev.ID.String() {
+		ps = append(ps, Problem{Path: HeaderMsgID, Message: fmt.Sprintf("%q differs from the data's id %s", v, ev.ID)})
+	}
+	if len(ps) > 0 {
+		return ev, &Error{Code: EINVALID, Message: "inconsistent message", Problems: ps}
+	}
+	return ev, nil
+}

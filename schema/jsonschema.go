@@ -1,0 +1,206 @@
+package schema
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// SchemaBaseURL is the base of every schema's $id; a kind's schema is at
+// SchemaBaseURL + "<kind>.json", and CloudEvents' dataschema attribute names it.
+const SchemaBaseURL = "https://coalition.dev/schemas/v1/"
+
+//go:embed schemas/*.json
+var schemaFS embed.FS
+
+// SchemaFiles returns the embedded JSON Schema documents by file name
+// ("event.json", "pledge.json", ...).
+func SchemaFiles() map[string][]byte {
+	out := map[string][]byte{}
+	entries, _ := schemaFS.ReadDir("schemas")
+	for _, e := range entries {
+		b, _ := schemaFS.ReadFile(path.Join("schemas", e.Name()))
+		out[e.Name()] = b
+	}
+	return out
+}
+
+// DataSchema returns the URL of the JSON Schema for events of kind k.
+func DataSchema(k Kind) string { return SchemaBaseURL + string(k) + ".json" }
+
+var compiled struct {
+	once  sync.Once
+	kinds map[Kind]*jsonschema.Schema
+	err   error
+}
+
+func kindSchemas() (map[Kind]*jsonschema.Schema, error) {
+	compiled.once.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft2020)
+		c.AssertFormat()
+		for name, b := range SchemaFiles() {
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+			if err != nil {
+				compiled.err = fmt.Errorf("schema %s: %w", name, err)
+				return
+			}
+			if err := c.AddResource(SchemaBaseURL+name, doc); err != nil {
+				compiled.err = fmt.Errorf("schema %s: %w", name, err)
+				return
+			}
+		}
+		compiled.kinds = map[Kind]*jsonschema.Schema{}
+		for _, k := range Kinds {
+			s, err := c.Compile(DataSchema(k))
+			if err != nil {
+				compiled.err = fmt.Errorf("compile schema for %s: %w", k, err)
+				return
+			}
+			compiled.kinds[k] = s
+		}
+	})
+	return compiled.kinds, compiled.err
+}
+
+// validateSchema checks a decoded JSON document (from jsonschema.UnmarshalJSON)
+// against the schema of its kind and returns the problems found, by field path.
+func validateSchema(doc any) []Problem {
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return []Problem{{Path: "", Message: "an event must be a JSON object"}}
+	}
+	k, _ := obj["kind"].(string)
+	if !Kind(k).Valid() {
+		msg := "required: one of " + kindList()
+		if _, present := obj["kind"]; present {
+			msg = fmt.Sprintf("unknown kind %q: want one of %s", obj["kind"], kindList())
+		}
+		return []Problem{{Path: "kind", Message: msg}}
+	}
+	schemas, err := kindSchemas()
+	if err != nil {
+		// The schemas are embedded and tested; failing here is a build defect.
+		panic(err)
+	}
+	err = schemas[Kind(k)].Validate(doc)
+	if err == nil {
+		return nil
+	}
+	verr, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return []Problem{{Message: err.Error()}}
+	}
+	var out []Problem
+	collectProblems(verr, &out)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return dedupProblems(out)
+}
+
+var printer = message.NewPrinter(language.English)
+
+func collectProblems(e *jsonschema.ValidationError, out *[]Problem) {
+	if len(e.Causes) > 0 {
+		switch e.ErrorKind.(type) {
+		case *kind.AnyOf, *kind.OneOf:
+			// The alternatives failed; report the group, not each branch.
+			*out = append(*out, Problem{Path: fieldPath(e.InstanceLocation), Message: groupMessage(e)})
+			return
+		}
+		for _, c := range e.Causes {
+			collectProblems(c, out)
+		}
+		return
+	}
+	loc := e.InstanceLocation
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, Problem{Path: fieldPath(append(append([]string{}, loc...), m)), Message: "required"})
+		}
+	case *kind.DependentRequired:
+		for _, m := range k.Missing {
+			*out = append(*out, Problem{Path: fieldPath(append(append([]string{}, loc...), m)), Message: "required when " + k.Prop + " is given"})
+		}
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, Problem{Path: fieldPath(append(append([]string{}, loc...), p)), Message: "unknown field"})
+		}
+	case *kind.FalseSchema:
+		*out = append(*out, Problem{Path: fieldPath(loc), Message: "unknown field"})
+	case *kind.Not:
+		*out = append(*out, Problem{Path: fieldPath(loc), Message: "give either quantity and unit or amount and currency, not both"})
+	default:
+		*out = append(*out, Problem{Path: fieldPath(loc), Message: e.ErrorKind.LocalizedString(printer)})
+	}
+}
+
+func groupMessage(e *jsonschema.ValidationError) string {
+	if strings.HasSuffix(fieldPath(e.InstanceLocation), "deployment") {
+		return "give a quantity, or complete: true"
+	}
+	return e.ErrorKind.LocalizedString(printer)
+}
+
+func dedupProblems(ps []Problem) []Problem {
+	var out []Problem
+	seen := map[Problem]bool{}
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// fieldPath turns JSON pointer tokens into a dotted path: pledge.quantity,
+// meeting.participants[2].
+func fieldPath(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		if _, err := strconv.Atoi(t); err == nil && b.Len() > 0 {
+			b.WriteString("[" + t + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+func kindList() string {
+	s := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+// jsonDecodeProblem turns an encoding/json error into a Problem with a path.
+func jsonDecodeProblem(err error) Problem {
+	switch e := err.(type) {
+	case *json.UnmarshalTypeError:
+		return Problem{Path: e.Field, Message: fmt.Sprintf("must be %s, not %s", e.Type, e.Value)}
+	case *json.SyntaxError:
+		return Problem{Message: fmt.Sprintf("invalid JSON at byte %d: %v", e.Offset, e)}
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return Problem{Path: strings.Trim(f, `"`), Message: "unknown field"}
+	}
+	return Problem{Message: strings.TrimPrefix(msg, "json: ")}
+}

@@ -1,0 +1,230 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// MaxEventBytes is the largest event document accepted, in bytes.
+const MaxEventBytes = 64 << 10
+
+var (
+	slugRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	commitmentIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+	tokenRE        = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	currencyRE     = regexp.MustCompile(`^[A-Z]{3}$`)
+	minTime        = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime        = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// ParseEvent decodes one JSON event document. It checks the document against
+// its kind's JSON Schema, decodes it strictly (unknown fields are errors) and
+// applies the Go rules that a schema cannot express (country codes exist,
+// payload matches kind). The id and reported_at may be missing: Normalize
+// fills them. Every problem found is returned in one *Error with code
+// EINVALID, each with its field path.
+func ParseEvent(data []byte) (Event, error) {
+	var ev Event
+	if len(data) > MaxEventBytes {
+		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: []Problem{{Message: fmt.Sprintf("event is %d bytes, more than the limit of %d", len(data), MaxEventBytes)}}}
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: []Problem{{Message: "invalid JSON: " + err.Error()}}}
+	}
+	if ps := validateSchema(doc); len(ps) > 0 {
+		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: ps}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: []Problem{jsonDecodeProblem(err)}}
+	}
+	if ps := ev.problems(false); len(ps) > 0 {
+		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: ps}
+	}
+	return ev, nil
+}
+
+// Normalize fills what a producer may leave out: a UUIDv7 id, and reported_at
+// set to now. It also converts both times to UTC.
+func (e *Event) Normalize(now time.Time) error {
+	if e.ID == uuid.Nil {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("make event id: %w", err)
+		}
+		e.ID = id
+	}
+	if e.ReportedAt.IsZero() {
+		e.ReportedAt = now
+	}
+	e.OccurredAt = e.OccurredAt.UTC()
+	e.ReportedAt = e.ReportedAt.UTC()
+	return nil
+}
+
+// Validate checks every rule of the contract, including that the id and
+// reported_at are set. It returns an *Error with code EINVALID listing every
+// problem by field path, or nil.
+func (e *Event) Validate() error {
+	if ps := e.problems(true); len(ps) > 0 {
+		return &Error{Code: EINVALID, Message: "invalid event", Problems: ps}
+	}
+	return nil
+}
+
+func (e *Event) problems(requireIdentity bool) []Problem {
+	var ps []Problem
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	if requireIdentity {
+		if e.ID == uuid.Nil {
+			add("id", "required")
+		}
+		if e.ReportedAt.IsZero() {
+			add("reported_at", "required")
+		}
+	}
+	if !e.Kind.Valid() {
+		add("kind", "unknown kind %q: want one of %s", e.Kind, kindList())
+	}
+	if !slugRE.MatchString(e.Coalition) {
+		add("coalition", "must be a slug of lower-case letters, digits and hyphens (at most 63), got %q", e.Coalition)
+	}
+	checkCountry := func(path, code string) {
+		if _, ok := LookupCountry(code); !ok {
+			add(path, "unknown country code %q: want an ISO 3166-1 alpha-3 code such as FRA", code)
+		}
+	}
+	checkCountry("actor", e.Actor)
+	if e.Counterpart != "" {
+		checkCountry("counterpart", e.Counterpart)
+		if e.Counterpart == e.Actor {
+			add("counterpart", "must differ from actor %s", e.Actor)
+		}
+	} else if e.Kind == KindSanction || e.Kind == KindIncident {
+		add("counterpart", "required for a %s", e.Kind)
+	}
+	checkTime := func(path string, t time.Time) {
+		if !t.IsZero() && (t.Before(minTime) || !t.Before(maxTime)) {
+			add(path, "must be between 1900 and 2199, got %s", t.Format(time.RFC3339))
+		}
+	}
+	if e.OccurredAt.IsZero() {
+		add("occurred_at", "required")
+	}
+	checkTime("occurred_at", e.OccurredAt)
+	checkTime("reported_at", e.ReportedAt)
+	if u, err := url.Parse(e.Source); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("source", "must be an absolute http(s) URL, got %q", e.Source)
+	}
+	if c := e.Confidence; c != nil && (*c < 0 || *c > 1) {
+		add("confidence", "must be between 0 and 1, got %g", *c)
+	}
+	ps = append(ps, e.payloadProblems()...)
+	return ps
+}
+
+func (e *Event) payloadProblems() []Problem {
+	var ps []Problem
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	set := map[Kind]bool{
+		KindMeeting: e.Meeting != nil, KindStatement: e.Statement != nil, KindPledge: e.Pledge != nil,
+		KindDeployment: e.Deployment != nil, KindWithdrawal: e.Withdrawal != nil,
+		KindSanction: e.Sanction != nil, KindIncident: e.Incident != nil,
+	}
+	for _, k := range Kinds {
+		if k == e.Kind && !set[k] {
+			add(string(k), "required for a %s", k)
+		}
+		if k != e.Kind && set[k] {
+			add(string(k), "not allowed on a %s event", e.Kind)
+		}
+	}
+	nonNeg := func(path string, v *float64) {
+		if v != nil && !(*v >= 0 && *v <= 1e15) {
+			add(path, "must be between 0 and 1e15, got %g", *v)
+		}
+	}
+	switch {
+	case e.Meeting != nil && e.Kind == KindMeeting:
+		for i, c := range e.Meeting.Participants {
+			if _, ok := LookupCountry(c); !ok {
+				add(fmt.Sprintf("meeting.participants[%d]", i), "unknown country code %q", c)
+			}
+		}
+	case e.Statement != nil && e.Kind == KindStatement:
+		if !e.Statement.Stance.Valid() {
+			add("statement.stance", "must be on the scale -2..2, got %d", e.Statement.Stance)
+		}
+	case e.Pledge != nil && e.Kind == KindPledge:
+		p := e.Pledge
+		if !commitmentIDRE.MatchString(p.CommitmentID) {
+			add("pledge.commitment_id", "must be 1-128 letters, digits or . _ : - , got %q", p.CommitmentID)
+		}
+		if !p.Category.Valid() {
+			add("pledge.category", "unknown category %q", p.Category)
+		}
+		if !tokenRE.MatchString(p.Asset) {
+			add("pledge.asset", "must be a lower-case word such as troops or air_base, got %q", p.Asset)
+		}
+		nonNeg("pledge.quantity", p.Quantity)
+		nonNeg("pledge.amount", p.Amount)
+		switch {
+		case p.Quantity != nil && p.Amount != nil:
+			add("pledge", "give either quantity and unit or amount and currency, not both")
+		case p.Quantity != nil && p.Unit == "":
+			add("pledge.unit", "required when quantity is given")
+		case p.Quantity == nil && p.Unit != "":
+			add("pledge.quantity", "required when unit is given")
+		case p.Amount != nil && !currencyRE.MatchString(p.Currency):
+			add("pledge.currency", "must be an ISO 4217 code such as EUR, got %q", p.Currency)
+		case p.Amount == nil && p.Currency != "":
+			add("pledge.amount", "required when currency is given")
+		}
+		if p.Destination != "" {
+			if _, ok := LookupCountry(p.Destination); !ok {
+				add("pledge.destination", "unknown country code %q", p.Destination)
+			}
+		}
+	case e.Deployment != nil && e.Kind == KindDeployment:
+		d := e.Deployment
+		if !commitmentIDRE.MatchString(d.CommitmentID) {
+			add("deployment.commitment_id", "must be 1-128 letters, digits or . _ : - , got %q", d.CommitmentID)
+		}
+		nonNeg("deployment.quantity", d.Quantity)
+		if d.Quantity == nil && !d.Complete {
+			add("deployment", "give a quantity, or complete: true")
+		}
+	case e.Withdrawal != nil && e.Kind == KindWithdrawal:
+		if !commitmentIDRE.MatchString(e.Withdrawal.CommitmentID) {
+			add("withdrawal.commitment_id", "must be 1-128 letters, digits or . _ : - , got %q", e.Withdrawal.CommitmentID)
+		}
+	case e.Sanction != nil && e.Kind == KindSanction:
+		if e.Sanction.Measure == "" {
+			add("sanction.measure", "required")
+		}
+	case e.Incident != nil && e.Kind == KindIncident:
+		if e.Incident.Severity < 1 || e.Incident.Severity > 5 {
+			add("incident.severity", "must be 1..5, got %d", e.Incident.Severity)
+		}
+		if !tokenRE.MatchString(e.Incident.Type) {
+			add("incident.type", "must be a lower-case word such as shootdown, got %q", e.Incident.Type)
+		}
+		if e.Incident.Fatalities < 0 {
+			add("incident.fatalities", "must be >= 0")
+		}
+	}
+	return ps
+}
