@@ -39,6 +39,17 @@ type Message struct {
 	Data    []byte
 }
 
+// MsgID returns the Nats-Msg-Id JetStream de-duplicates on: the event id
+// for an event's first version, and id/r<revision> for a correction, so that
+// a correction published soon after the original is not taken for a
+// duplicate of it.
+func MsgID(ev *Event) string {
+	if ev.Revision == 0 {
+		return ev.ID.String()
+	}
+	return fmt.Sprintf("%s/r%d", ev.ID, ev.Revision)
+}
+
 // Encode validates an event and encodes it for the wire. source identifies
 // the producer (a URI reference such as /producers/cli) and becomes ce-source.
 func Encode(ev *Event, source string) (Message, error) {
@@ -68,7 +79,7 @@ func Encode(ev *Event, source string) (Message, error) {
 			HeaderSubject:     ev.Actor,
 			HeaderDataSchema:  DataSchema(ev.Kind),
 			HeaderContentType: ContentTypeJSON,
-			HeaderMsgID:       ev.ID.String(),
+			HeaderMsgID:       MsgID(ev),
 		},
 	}, nil
 }
@@ -105,8 +116,8 @@ func Decode(subject string, header func(string) string, data []byte) (Event, err
 			ps = append(ps, Problem{Path: HeaderSource, Message: "required"})
 		}
 	}
-	if v := header(HeaderMsgID); v != "" && v != ev.ID.String() {
-		ps = append(ps, Problem{Path: HeaderMsgID, Message: fmt.Sprintf("%q differs from the data's id %s", v, ev.ID)})
+	if v := header(HeaderMsgID); v != "" && v != MsgID(&ev) {
+		ps = append(ps, Problem{Path: HeaderMsgID, Message: fmt.Sprintf("%q differs from the data's id and revision (want %s)", v, MsgID(&ev))})
 	}
 	if len(ps) > 0 {
 		return ev, &Error{Code: EINVALID, Message: "inconsistent message", Problems: ps}

@@ -45,8 +45,8 @@ type CountryStatus struct {
 	Commitments uint64 `json:"commitments"`
 	Open        uint64 `json:"open"`
 	Withdrawn   uint64 `json:"withdrawn"`
-	// Unmatched counts the country's deployments and withdrawals on
-	// commitments that no pledge opened.
+	// Unmatched counts the country's deployment and withdrawal events on
+	// commitments that no pledge opened (each event once).
 	Unmatched uint64 `json:"unmatched"`
 	// Lines totals the country's commitments by category and unit.
 	Lines []StatusLine `json:"lines"`
@@ -78,8 +78,10 @@ type Commitment struct {
 	Delivered float64
 	Complete  bool
 	Withdrawn bool
-	// Actor of the latest deployment or withdrawal, for unmatched ones.
-	LastActor string
+	// Actors has the actor of every deployment and withdrawal on the
+	// commitment, one entry per event, sorted; it makes Unmatched counts for
+	// commitments no pledge opened.
+	Actors []string
 }
 
 // IsOpen reports whether the commitment is still awaited: opened, not
@@ -131,7 +133,6 @@ func later(a, b *Event) bool {
 func FoldCommitments(events []Event) map[string]*Commitment {
 	out := map[string]*Commitment{}
 	defining := map[string]*Event{}
-	lastOther := map[string]*Event{}
 	deliveredSum := map[string]float64{}
 	for i := range events {
 		ev := &events[i]
@@ -161,9 +162,7 @@ func FoldCommitments(events []Event) map[string]*Commitment {
 			c.Withdrawn = true
 		}
 		if ev.Kind != KindPledge {
-			if o := lastOther[id]; o == nil || later(ev, o) {
-				lastOther[id] = ev
-			}
+			c.Actors = append(c.Actors, ev.Actor)
 		}
 	}
 	for id, c := range out {
@@ -171,9 +170,7 @@ func FoldCommitments(events []Event) map[string]*Commitment {
 			c.Owner, c.Category = d.Actor, d.Pledge.Category
 			c.Pledged, c.Unit = d.Pledge.Measure()
 		}
-		if o := lastOther[id]; o != nil {
-			c.LastActor = o.Actor
-		}
+		sort.Strings(c.Actors)
 		c.Delivered = deliveredSum[id]
 		if c.Complete && c.Delivered < c.Pledged {
 			c.Delivered = c.Pledged
@@ -252,8 +249,8 @@ func Fold(coalition string, events []Event) []CountryStatus {
 	lines := map[string]map[lineKey]*StatusLine{}
 	for _, c := range FoldCommitments(mine) {
 		if !c.Known {
-			if c.LastActor != "" {
-				get(c.LastActor).Unmatched++
+			for _, a := range c.Actors {
+				get(a).Unmatched++
 			}
 			continue
 		}

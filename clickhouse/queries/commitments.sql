@@ -1,7 +1,7 @@
 -- One row per commitment in a coalition: its defining pledge (the latest by
 -- occurrence time, ties broken by event id), what was delivered against it,
 -- and whether it was withdrawn. Commitments that no pledge opened come out
--- with known = 0 and the actor of their latest deployment or withdrawal.
+-- with known = 0; actors lists who made each deployment and withdrawal.
 -- The rules are schema.FoldCommitments'. Other queries include it where
 -- they say __COMMITMENTS__. Parameter: @coalition.
 SELECT
@@ -14,7 +14,7 @@ SELECT
     sumIf(e_quantity, e_kind = 'deployment') AS delivered_sum,
     maxIf(e_complete, e_kind = 'deployment') AS complete,
     toUInt8(countIf(e_kind = 'withdrawal') > 0) AS withdrawn,
-    argMaxIf(e_actor, (e_at, e_id), e_kind != 'pledge') AS last_actor
+    groupArrayIf(e_actor, e_kind != 'pledge') AS actors
 FROM
 (
     SELECT

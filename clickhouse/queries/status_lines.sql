@@ -1,7 +1,7 @@
 -- Per country, category and unit: the commitments the country owns, what it
 -- pledged, delivered and withdrew, and how many are still open. Rows with an
--- empty category carry, for each country, the deployments and withdrawals on
--- commitments that no pledge opened (unmatched). The rules are schema.Fold's.
+-- empty category carry, for each country, the number of its deployments and
+-- withdrawals on commitments that no pledge opened (unmatched). The rules are schema.Fold's.
 -- Parameter: @coalition.
 SELECT
     owner AS country,
@@ -26,7 +26,7 @@ FROM
 GROUP BY owner, category, unit
 UNION ALL
 SELECT
-    last_actor AS country,
+    arrayJoin(actors) AS country,
     '' AS category,
     '' AS unit,
     toUInt64(0) AS commitments,
@@ -37,5 +37,5 @@ SELECT
     toUInt64(0) AS open_count,
     count() AS unmatched
 FROM (__COMMITMENTS__)
-WHERE known = 0 AND last_actor != ''
-GROUP BY last_actor
+WHERE known = 0
+GROUP BY country

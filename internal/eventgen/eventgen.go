@@ -26,8 +26,8 @@ var (
 type Options struct {
 	Coalitions  []string // default: {"paris-2015"}
 	Commitments int      // size of the commitment id pool; default 6
-	// Revisions makes some events reuse an earlier id with a higher (or,
-	// sometimes, the same) revision and different content.
+	// Revisions makes some events corrections of earlier ones: the same id
+	// with the next revision and different content.
 	Revisions bool
 }
 
@@ -40,12 +40,14 @@ func Events(r *rand.Rand, n int, o Options) []schema.Event {
 		o.Commitments = 6
 	}
 	out := make([]schema.Event, 0, n)
+	latest := map[uuid.UUID]uint32{}
 	for i := 0; i < n; i++ {
 		if o.Revisions && len(out) > 0 && r.IntN(8) == 0 {
 			prev := out[r.IntN(len(out))]
 			ev := One(r, o)
 			ev.ID, ev.Coalition = prev.ID, prev.Coalition
-			ev.Revision = prev.Revision + uint32(r.IntN(2))
+			ev.Revision = latest[prev.ID] + 1
+			latest[ev.ID] = ev.Revision
 			out = append(out, ev)
 			continue
 		}

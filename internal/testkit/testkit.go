@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,8 +59,11 @@ func stopShared() error {
 	return nil
 }
 
+const sharedDirPattern = "testkit-clickhouse-"
+
 func startShared() {
-	dir, err := os.MkdirTemp("", "testkit-clickhouse-")
+	sweepStaleShared()
+	dir, err := os.MkdirTemp("", sharedDirPattern)
 	if err != nil {
 		shared.err = fmt.Errorf("create temp dir: %w", err)
 		return
@@ -76,6 +81,28 @@ func startShared() {
 		return
 	}
 	shared.srv, shared.dir = srv, dir
+}
+
+// sweepStaleShared removes shared-server dirs left behind by test binaries
+// that died before Main's cleanup (their servers died with them through
+// Pdeathsig). A running server holds a lock on data/status; dirs younger than
+// ten minutes are left alone because their server may still be starting.
+func sweepStaleShared() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), sharedDirPattern+"*"))
+	for _, dir := range dirs {
+		fi, err := os.Stat(dir)
+		if err != nil || time.Since(fi.ModTime()) < 10*time.Minute {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, "data", "status"))
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			_ = os.RemoveAll(dir)
+		}
+		_ = f.Close()
+	}
 }
 
 // ClickHouse returns the native address of a per-test-binary shared private

@@ -1,0 +1,334 @@
+package consumers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/natsjs"
+	"github.com/coalitiondev/coalition/schema"
+)
+
+// Headers set on dead letters.
+const (
+	HeaderError          = "Coalition-Error"
+	HeaderOriginalSubj   = "Coalition-Original-Subject"
+	HeaderOriginalSeq    = "Coalition-Original-Seq"
+	HeaderOriginalStream = "Coalition-Original-Stream"
+)
+
+// Sink stores batches of events. InsertEvents must be atomic for a batch or
+// safe to repeat: the consumer retries a failed batch whole.
+type Sink interface {
+	InsertEvents(ctx context.Context, rows []clickhouse.Row) error
+}
+
+var _ Sink = (*clickhouse.Store)(nil)
+
+// Config configures a Consumer.
+type Config struct {
+	Durable string        // durable consumer name; default "clickhouse-writer"
+	Batch   int           // messages per fetch and per INSERT; default 1000
+	MaxWait time.Duration // longest wait for a batch to fill; default 250ms
+	AckWait time.Duration // redelivery after this without an ack; default 60s
+	// Drain bounds how long a stopping consumer keeps trying to store the
+	// batch in flight before it gives the messages back (nak). Default 30s.
+	Drain   time.Duration
+	Logger  *slog.Logger
+	Metrics *Metrics // may be nil
+}
+
+// Consumer moves events from JetStream to a Sink. Run it once; Stats and
+// Bound are safe to call concurrently with Run.
+type Consumer struct {
+	js    jetstream.JetStream
+	sink  Sink
+	cfg   Config
+	log   *slog.Logger
+	m     *Metrics
+	bound atomic.Bool
+	stats struct {
+		stored, deadLettered, batches, insertErrors atomic.Uint64
+		lastSeq                                     atomic.Uint64
+	}
+}
+
+// New returns a Consumer. It does not contact the server until Run.
+func New(nc *nats.Conn, sink Sink, cfg Config) (*Consumer, error) {
+	if cfg.Durable == "" {
+		cfg.Durable = "clickhouse-writer"
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 1000
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 250 * time.Millisecond
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 60 * time.Second
+	}
+	if cfg.Drain <= 0 {
+		cfg.Drain = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return &Consumer{js: js, sink: sink, cfg: cfg, log: cfg.Logger, m: cfg.Metrics}, nil
+}
+
+// Stats are running totals of a Consumer.
+type Stats struct {
+	Stored       uint64 `json:"stored"`        // messages written to the sink (redeliveries included)
+	DeadLettered uint64 `json:"dead_lettered"` // messages sent to the dead-letter stream
+	Batches      uint64 `json:"batches"`
+	InsertErrors uint64 `json:"insert_errors"` // failed INSERT attempts (each retried)
+	LastSeq      uint64 `json:"last_seq"`      // stream sequence of the last acked message
+}
+
+// Stats returns the running totals.
+func (c *Consumer) Stats() Stats {
+	return Stats{
+		Stored: c.stats.stored.Load(), DeadLettered: c.stats.deadLettered.Load(),
+		Batches: c.stats.batches.Load(), InsertErrors: c.stats.insertErrors.Load(),
+		LastSeq: c.stats.lastSeq.Load(),
+	}
+}
+
+// Bound reports whether the consumer is attached to its durable consumer.
+func (c *Consumer) Bound() bool { return c.bound.Load() }
+
+// consumerConfig is the durable pull consumer all Consumer processes share.
+func (c *Consumer) consumerConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       c.cfg.Durable,
+		Description:   "Coalition: writes events to ClickHouse",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.cfg.AckWait,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: schema.StreamSubjects,
+		// Above the batch size, or a fetch returns less than a batch and
+		// waits out MaxWait (see docs/performance.md).
+		MaxAckPending: max(4*c.cfg.Batch, 4096),
+		MaxWaiting:    512,
+	}
+}
+
+// Run consumes until ctx is cancelled. On cancellation it stops fetching,
+// finishes storing and acking the batch in flight (for at most Drain), and
+// returns nil. Errors from NATS and ClickHouse are retried with backoff and
+// logged; Run returns an error only when it cannot bind the consumer before
+// ctx ends.
+func (c *Consumer) Run(ctx context.Context) error {
+	cons, err := c.bind(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.bound.Store(false)
+	backoff := newBackoff()
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(c.cfg.MaxWait))
+		if err != nil {
+			c.log.Warn("fetch failed", "err", err)
+			backoff.wait(ctx)
+			continue
+		}
+		var msgs []jetstream.Msg
+		for msg := range batch.Messages() {
+			msgs = append(msgs, msg)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+			c.log.Warn("fetch ended with error", "err", err, "got", len(msgs))
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		backoff.reset()
+		c.handle(ctx, msgs)
+	}
+	return nil
+}
+
+func (c *Consumer) bind(ctx context.Context) (jetstream.Consumer, error) {
+	backoff := newBackoff()
+	for {
+		cons, err := c.js.CreateOrUpdateConsumer(ctx, natsjs.EventStream, c.consumerConfig())
+		if err == nil {
+			c.bound.Store(true)
+			c.log.Info("consumer bound", "stream", natsjs.EventStream, "durable", c.cfg.Durable)
+			return cons, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("bind consumer %s on %s: %w", c.cfg.Durable, natsjs.EventStream, err)
+		}
+		c.log.Warn("bind consumer failed, retrying", "durable", c.cfg.Durable, "err", err)
+		backoff.wait(ctx)
+	}
+}
+
+// handle decodes a fetched batch, dead-letters what is invalid, stores the
+// rest in one INSERT (retried until it succeeds or the drain time runs out)
+// and acks.
+func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) {
+	start := time.Now()
+	rows := make([]clickhouse.Row, 0, len(msgs))
+	good := make([]jetstream.Msg, 0, len(msgs))
+	for _, msg := range msgs {
+		seq := streamSeq(msg)
+		ev, err := schema.Decode(msg.Subject(), msg.Headers().Get, msg.Data())
+		if err != nil {
+			c.deadLetter(ctx, msg, seq, err)
+			continue
+		}
+		data, err := json.Marshal(&ev)
+		if err != nil {
+			c.deadLetter(ctx, msg, seq, fmt.Errorf("encode canonical JSON: %w", err))
+			continue
+		}
+		rows = append(rows, clickhouse.Row{Event: ev, Data: data, StreamSeq: seq})
+		good = append(good, msg)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	if !c.store(ctx, rows, good) {
+		for _, msg := range good {
+			if err := msg.Nak(); err != nil {
+				c.log.Warn("nak failed; the message will be redelivered after the ack wait", "stream_seq", streamSeq(msg), "err", err)
+			}
+		}
+		return
+	}
+	for _, msg := range good {
+		if err := msg.Ack(); err != nil {
+			// Stored but not acked: it will be redelivered and stored again,
+			// which readers de-duplicate by event id.
+			c.log.Warn("ack failed", "stream_seq", streamSeq(msg), "err", err)
+		}
+	}
+	last := streamSeq(good[len(good)-1])
+	c.stats.stored.Add(uint64(len(rows)))
+	c.stats.batches.Add(1)
+	c.stats.lastSeq.Store(last)
+	c.m.observeBatch(len(rows), time.Since(start))
+	c.log.Debug("stored batch", "events", len(rows), "stream_seq", last)
+}
+
+// store inserts rows, retrying with backoff. While it retries it tells
+// JetStream the messages are in progress, so they are not redelivered to
+// another consumer. Once ctx is cancelled it keeps trying for the drain
+// time. It reports whether the rows were stored.
+func (c *Consumer) store(ctx context.Context, rows []clickhouse.Row, msgs []jetstream.Msg) bool {
+	drainCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(c.cfg.Drain, cancel)
+		context.AfterFunc(drainCtx, func() { t.Stop() })
+	})
+	defer stop()
+	backoff := newBackoff()
+	lastProgress := time.Now()
+	for attempt := 1; ; attempt++ {
+		insCtx, insCancel := context.WithTimeout(drainCtx, 60*time.Second)
+		err := c.sink.InsertEvents(insCtx, rows)
+		insCancel()
+		if err == nil {
+			return true
+		}
+		c.stats.insertErrors.Add(1)
+		c.m.insertError()
+		c.log.Warn("insert failed, retrying", "events", len(rows), "attempt", attempt, "err", err,
+			"first_stream_seq", rows[0].StreamSeq)
+		if drainCtx.Err() != nil {
+			return false
+		}
+		if time.Since(lastProgress) > c.cfg.AckWait/3 {
+			for _, m := range msgs {
+				_ = m.InProgress() // best effort: at worst the batch is redelivered and de-duplicated
+			}
+			lastProgress = time.Now()
+		}
+		if !backoff.wait(drainCtx) {
+			return false
+		}
+	}
+}
+
+// deadLetter publishes a message that cannot be accepted to the dead-letter
+// stream with the reason, then acks it. If the dead letter cannot be
+// published, the message is not acked and will come back.
+func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64, reason error) {
+	dl := nats.NewMsg(natsjs.DeadLetterSubject)
+	dl.Data = msg.Data()
+	for k, vs := range msg.Headers() {
+		for _, v := range vs {
+			dl.Header.Add(k, v)
+		}
+	}
+	dl.Header.Set(HeaderError, truncate(reason.Error(), 4000))
+	dl.Header.Set(HeaderOriginalSubj, msg.Subject())
+	dl.Header.Set(HeaderOriginalSeq, strconv.FormatUint(seq, 10))
+	dl.Header.Set(HeaderOriginalStream, natsjs.EventStream)
+	dl.Header.Del(schema.HeaderMsgID)
+	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	id := fmt.Sprintf("dlq-%s-%d", natsjs.EventStream, seq)
+	if _, err := c.js.PublishMsg(pubCtx, dl, jetstream.WithMsgID(id)); err != nil {
+		c.log.Error("dead-letter publish failed; message left unacked for redelivery", "stream_seq", seq, "err", err)
+		_ = msg.NakWithDelay(5 * time.Second)
+		return
+	}
+	if err := msg.Ack(); err != nil {
+		c.log.Warn("ack of dead-lettered message failed", "stream_seq", seq, "err", err)
+	}
+	c.stats.deadLettered.Add(1)
+	c.m.deadLetter()
+	c.log.Warn("dead-lettered message", "stream_seq", seq, "subject", msg.Subject(), "reason", reason)
+}
+
+func streamSeq(msg jetstream.Msg) uint64 {
+	md, err := msg.Metadata()
+	if err != nil {
+		return 0
+	}
+	return md.Sequence.Stream
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// backoff waits 100ms, doubling to at most 5s.
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{d: 100 * time.Millisecond} }
+
+func (b *backoff) reset() { b.d = 100 * time.Millisecond }
+
+// wait sleeps for the current delay and doubles it; false if ctx ended.
+func (b *backoff) wait(ctx context.Context) bool {
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	b.d = min(2*b.d, 5*time.Second)
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,309 @@
+package consumers_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/consumers"
+	"github.com/coalitiondev/coalition/internal/eventgen"
+	"github.com/coalitiondev/coalition/internal/testkit"
+	"github.com/coalitiondev/coalition/natsjs"
+	"github.com/coalitiondev/coalition/producers"
+	"github.com/coalitiondev/coalition/schema"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+type env struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	store *clickhouse.Store
+	pub   *producers.Publisher
+}
+
+func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	_, nc := testkit.NATS(tb)
+	addr, db := testkit.ClickHouse(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: db})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := natsjs.EnsureStreams(ctx, js, natsjs.StreamConfig{}); err != nil {
+		tb.Fatal(err)
+	}
+	pub, err := producers.NewPublisher(nc, producers.WithSource("/tests"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &env{nc: nc, js: js, store: store, pub: pub}
+}
+
+// startConsumer runs a consumer until the test ends and returns it.
+func (e *env) startConsumer(tb testing.TB, sink consumers.Sink, cfg consumers.Config) *consumers.Consumer {
+	tb.Helper()
+	if sink == nil {
+		sink = e.store
+	}
+	c, err := consumers.New(e.nc, sink, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("consumer run: %v", err)
+		}
+	})
+	return c
+}
+
+// waitDrained waits until the durable consumer has nothing pending or
+// unacknowledged.
+func (e *env) waitDrained(tb testing.TB, durable string) {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		cons, err := e.js.Consumer(context.Background(), natsjs.EventStream, durable)
+		if err == nil {
+			info, err := cons.Info(context.Background())
+			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("consumer %s not drained after 60s", durable)
+}
+
+func (e *env) publish(tb testing.TB, evs []schema.Event) {
+	tb.Helper()
+	ptrs := make([]*schema.Event, len(evs))
+	for i := range evs {
+		ptrs[i] = &evs[i]
+	}
+	for _, r := range e.pub.PublishBatch(context.Background(), ptrs) {
+		if r.Err != nil {
+			tb.Fatalf("publish %s: %v", r.ID, r.Err)
+		}
+	}
+}
+
+// publishRaw publishes an event without a Nats-Msg-Id, so JetStream stores
+// every copy: the consumer sees true duplicates.
+func (e *env) publishRaw(tb testing.TB, ev schema.Event) {
+	tb.Helper()
+	m, err := schema.Encode(&ev, "/tests/raw")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	msg := nats.NewMsg(m.Subject)
+	msg.Data = m.Data
+	for k, v := range m.Header {
+		if k != schema.HeaderMsgID {
+			msg.Header.Set(k, v)
+		}
+	}
+	if _, err := e.js.PublishMsg(context.Background(), msg); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// flakySink fails some inserts before or after really inserting, like a
+// ClickHouse that times out or a consumer that dies before its ack.
+type flakySink struct {
+	inner        consumers.Sink
+	r            *rand.Rand
+	mu           sync.Mutex
+	failBefore   atomic.Int64
+	failAfterIns atomic.Int64
+}
+
+func (f *flakySink) InsertEvents(ctx context.Context, rows []clickhouse.Row) error {
+	f.mu.Lock()
+	roll := f.r.IntN(4)
+	f.mu.Unlock()
+	switch roll {
+	case 0:
+		f.failBefore.Add(1)
+		return errors.New("injected: insert refused")
+	case 1:
+		if err := f.inner.InsertEvents(ctx, rows); err != nil {
+			return err
+		}
+		f.failAfterIns.Add(1)
+		return errors.New("injected: inserted but the reply was lost")
+	}
+	return f.inner.InsertEvents(ctx, rows)
+}
+
+// TestPipelineMatchesFold sends random event sets through the real
+// pipeline with every kind of duplication (JetStream-level duplicates,
+// copies stored twice in the stream, failed inserts, inserts whose success
+// was lost so the batch is stored again) and two consumers on the same
+// durable, and checks ClickHouse's status against the reference fold.
+func TestPipelineMatchesFold(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := rand.New(rand.NewPCG(7, 11))
+	evs := eventgen.Events(r, 600, eventgen.Options{Coalitions: []string{"paris-2015"}, Commitments: 25, Revisions: true})
+	sink := &flakySink{inner: e.store, r: rand.New(rand.NewPCG(3, 5))}
+	cfg := consumers.Config{Batch: 50, MaxWait: 50 * time.Millisecond}
+	e.startConsumer(t, sink, cfg)
+	e.startConsumer(t, sink, cfg)
+
+	shuffled := append([]schema.Event{}, evs...)
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	e.publish(t, shuffled[:300])
+	e.publish(t, shuffled[100:]) // overlap: JetStream de-duplicates by id
+	for i := 0; i < 40; i++ {
+		e.publishRaw(t, evs[r.IntN(len(evs))])
+	}
+	e.waitDrained(t, "clickhouse-writer")
+
+	if sink.failBefore.Load() == 0 || sink.failAfterIns.Load() == 0 {
+		t.Fatalf("fault injection did not fire: before=%d after=%d", sink.failBefore.Load(), sink.failAfterIns.Load())
+	}
+	got, err := e.store.CountryStatus(context.Background(), "paris-2015")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareStatus(t, got, schema.Fold("paris-2015", evs))
+	n, err := e.store.CountEvents(context.Background(), "paris-2015")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := uint64(len(schema.Dedup(evs))); n != want {
+		t.Fatalf("distinct events stored: got %d, want %d", n, want)
+	}
+}
+
+// TestDeadLetter checks that messages which cannot be accepted go to the
+// dead-letter stream with their reason, are acked, and do not block the
+// valid events behind them.
+func TestDeadLetter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.startConsumer(t, nil, consumers.Config{Batch: 10, MaxWait: 50 * time.Millisecond})
+	ctx := context.Background()
+
+	bad := []struct {
+		name, subject string
+		data          string
+		reason        string
+	}{
+		{"InvalidJSON", "coalition.paris-2015.FRA.pledge", `{"kind":`, "invalid JSON"},
+		{"UnknownField", "coalition.paris-2015.FRA.statement", `{"id":"0190f5e8-0000-7000-8000-000000000001","kind":"statement","coalition":"paris-2015","actor":"FRA","occurred_at":"2015-11-20T10:00:00Z","reported_at":"2015-11-20T10:00:00Z","source":"https://example.org/a","statement":{"stance":1},"mood":"good"}`, "mood: unknown field"},
+		{"WrongSubject", "coalition.paris-2015.DEU.statement", `{"id":"0190f5e8-0000-7000-8000-000000000002","kind":"statement","coalition":"paris-2015","actor":"FRA","occurred_at":"2015-11-20T10:00:00Z","reported_at":"2015-11-20T10:00:00Z","source":"https://example.org/a","statement":{"stance":1}}`, "belongs on"},
+	}
+	for _, b := range bad {
+		if _, err := e.js.Publish(ctx, b.subject, []byte(b.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := eventgen.Events(rand.New(rand.NewPCG(1, 1)), 5, eventgen.Options{})
+	e.publish(t, good)
+	e.waitDrained(t, "clickhouse-writer")
+
+	if got := c.Stats().DeadLettered; got != uint64(len(bad)) {
+		t.Fatalf("dead-lettered: got %d, want %d", got, len(bad))
+	}
+	n, err := e.store.CountEvents(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != uint64(len(good)) {
+		t.Fatalf("stored events: got %d, want %d", n, len(good))
+	}
+	dlq, err := e.js.Stream(ctx, natsjs.DeadLetterStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			m, err := dlq.GetMsg(ctx, uint64(i+1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Header.Get(consumers.HeaderOriginalSubj); got != b.subject {
+				t.Errorf("original subject: got %q, want %q", got, b.subject)
+			}
+			if got := m.Header.Get(consumers.HeaderError); !contains(got, b.reason) {
+				t.Errorf("reason: got %q, want it to mention %q", got, b.reason)
+			}
+			if string(m.Data) != b.data {
+				t.Errorf("data: got %q, want the original %q", m.Data, b.data)
+			}
+		})
+	}
+}
+
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0))
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func compareStatus(tb testing.TB, got, want []schema.CountryStatus) {
+	tb.Helper()
+	if len(got) != len(want) {
+		tb.Fatalf("got %d countries, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		gl, wl := g.Lines, w.Lines
+		g.Lines, w.Lines = nil, nil
+		if !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			tb.Errorf("%s:\n got %s\nwant %s", w.Country, gj, wj)
+		}
+		if len(gl) != len(wl) {
+			tb.Errorf("%s: got lines %+v, want %+v", w.Country, gl, wl)
+			continue
+		}
+		for j := range wl {
+			a, b := gl[j], wl[j]
+			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments ||
+				!near(a.Pledged, b.Pledged) || !near(a.Delivered, b.Delivered) || !near(a.Withdrawn, b.Withdrawn) {
+				tb.Errorf("%s line %d: got %+v, want %+v", w.Country, j, a, b)
+			}
+		}
+	}
+}
+
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}

@@ -1,0 +1,56 @@
+package consumers
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the consumer's Prometheus metrics. A nil *Metrics records
+// nothing.
+type Metrics struct {
+	events       *prometheus.CounterVec
+	batchSeconds prometheus.Histogram
+	insertErrors prometheus.Counter
+}
+
+// NewMetrics registers the consumer's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "coalition_consumer_events_total",
+			Help: "Messages handled by the consumer, by result (stored, dead_lettered).",
+		}, []string{"result"}),
+		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "coalition_consumer_batch_seconds",
+			Help:    "Time from fetch to ack of a stored batch.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		insertErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "coalition_consumer_insert_errors_total",
+			Help: "Failed ClickHouse INSERT attempts (each is retried).",
+		}),
+	}
+	reg.MustRegister(m.events, m.batchSeconds, m.insertErrors)
+	return m
+}
+
+func (m *Metrics) observeBatch(n int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.events.WithLabelValues("stored").Add(float64(n))
+	m.batchSeconds.Observe(d.Seconds())
+}
+
+func (m *Metrics) deadLetter() {
+	if m != nil {
+		m.events.WithLabelValues("dead_lettered").Inc()
+	}
+}
+
+func (m *Metrics) insertError() {
+	if m != nil {
+		m.insertErrors.Inc()
+	}
+}

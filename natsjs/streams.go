@@ -1,0 +1,108 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/coalitiondev/coalition/schema"
+)
+
+// Stream and subject names.
+const (
+	// EventStream holds every event, on subjects coalition.<c>.<country>.<kind>.
+	EventStream = "COALITION_EVENTS"
+	// DeadLetterStream holds messages the consumer could not accept, with
+	// the reason in the Coalition-Error header.
+	DeadLetterStream = "COALITION_DLQ"
+	// DeadLetterSubject is the subject dead letters are published on.
+	DeadLetterSubject = "coalition.dlq.events"
+)
+
+// StreamConfig holds the limits of the event stream.
+type StreamConfig struct {
+	Replicas int           // default 1
+	MaxBytes int64         // 0: no limit
+	MaxAge   time.Duration // 0: keep forever
+	// Duplicates is JetStream's de-duplication window on Nats-Msg-Id;
+	// default 10 minutes. Storage dedups by event id whatever the window.
+	Duplicates time.Duration
+	Storage    jetstream.StorageType // default file
+}
+
+// EventStreamConfig returns the JetStream configuration of the event stream.
+func EventStreamConfig(c StreamConfig) jetstream.StreamConfig {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.Duplicates == 0 {
+		c.Duplicates = 10 * time.Minute
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = -1
+	}
+	return jetstream.StreamConfig{
+		Name:        EventStream,
+		Description: "Coalition events (CloudEvents 1.0, binary mode, JSON data)",
+		Subjects:    []string{schema.StreamSubjects},
+		Storage:     c.Storage,
+		Replicas:    c.Replicas,
+		MaxBytes:    c.MaxBytes,
+		MaxAge:      c.MaxAge,
+		Duplicates:  c.Duplicates,
+		Discard:     jetstream.DiscardNew, // a full stream refuses publishes: producers see the error
+		Retention:   jetstream.LimitsPolicy,
+	}
+}
+
+// DeadLetterStreamConfig returns the configuration of the dead-letter stream.
+func DeadLetterStreamConfig(c StreamConfig) jetstream.StreamConfig {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	return jetstream.StreamConfig{
+		Name:        DeadLetterStream,
+		Description: "Coalition messages the consumer rejected, with the reason in Coalition-Error",
+		Subjects:    []string{DeadLetterSubject},
+		Storage:     c.Storage,
+		Replicas:    c.Replicas,
+		Duplicates:  10 * time.Minute,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      90 * 24 * time.Hour,
+	}
+}
+
+// EnsureStreams creates the event and dead-letter streams, or updates them
+// to the given limits. It is idempotent.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, c StreamConfig) error {
+	for _, sc := range []jetstream.StreamConfig{EventStreamConfig(c), DeadLetterStreamConfig(c)} {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("create stream %s: %w", sc.Name, err)
+		}
+	}
+	return nil
+}
+
+// IsRetryable reports whether a JetStream or connection error may go away
+// by itself (timeouts, no responders during a leader election, a
+// reconnecting client), as opposed to one that repeats (a full stream,
+// a bad request).
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jetstream.JSErrCodeStreamNotFound, jetstream.JSErrCodeJetStreamNotEnabled:
+			return true
+		}
+		// 503 (no leader, cluster busy) and 408 are transient; 4xx are not.
+		return apiErr.Code == 503 || apiErr.Code == 408
+	}
+	return !errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,566 @@
+package schema_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coalitiondev/coalition/schema"
+	"github.com/google/uuid"
+)
+
+// TestParseEventValid checks every golden event in testdata/valid: it parses,
+// validates, and survives the wire (Encode, then Decode) unchanged.
+func TestParseEventValid(t *testing.T) {
+	for _, g := range validEvents(t) {
+		t.Run(g.Name, func(t *testing.T) {
+			ev, err := schema.ParseEvent(g.Raw)
+			if err != nil {
+				t.Fatalf("ParseEvent: %v", err)
+			}
+			if got, want := ev.Kind, g.Kind; got != want {
+				t.Errorf("Kind = %q, want %q (the file's kind)", got, want)
+			}
+			if err := ev.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+
+			msg, err := schema.Encode(&ev, "/producers/test")
+			if err != nil {
+				t.Fatalf("Encode: %v", err)
+			}
+			got, err := schema.Decode(msg.Subject, headerOf(msg.Header), msg.Data)
+			if err != nil {
+				t.Fatalf("Decode(Encode(ev)): %v", err)
+			}
+			if !reflect.DeepEqual(got, ev) {
+				t.Errorf("Decode(Encode(ev)) = %+v, want %+v", got, ev)
+			}
+
+			// The wire data says what the golden file says: no field lost,
+			// renamed or added on the way.
+			if got, want := jsonObject(t, msg.Data), jsonObject(t, g.Raw); !reflect.DeepEqual(got, want) {
+				t.Errorf("Encode data = %s, want the golden document %s", msg.Data, g.Raw)
+			}
+
+			// Encoding is stable: the decoded event encodes to the same bytes.
+			again := mustEncode(t, &got)
+			if !bytes.Equal(again.Data, msg.Data) {
+				t.Errorf("second Encode = %s, want %s", again.Data, msg.Data)
+			}
+		})
+	}
+}
+
+// TestGoldenCoverage makes sure the golden events exercise every field of
+// the contract, so that the round trip in TestParseEventValid covers them
+// all and a field lost by Encode or Decode cannot go unnoticed.
+func TestGoldenCoverage(t *testing.T) {
+	seen := map[string]bool{}
+	for _, g := range validEvents(t) {
+		for k, v := range jsonObject(t, g.Raw) {
+			seen[k] = true
+			if obj, ok := v.(map[string]any); ok {
+				for pk := range obj {
+					seen[k+"."+pk] = true
+				}
+			}
+		}
+	}
+	for _, path := range contractPaths(t) {
+		if !seen[path] {
+			t.Errorf("no golden event in testdata/valid sets %s", path)
+		}
+	}
+	for _, k := range schema.Kinds {
+		t.Run(string(k), func(t *testing.T) {
+			validEventsOf(t, k)
+		})
+	}
+}
+
+// contractPaths returns every field of Event and its payloads by JSON path
+// ("coalition", "pledge.quantity"), from the Go types.
+func contractPaths(tb testing.TB) []string {
+	tb.Helper()
+	var out []string
+	common, payloads := eventFields(tb)
+	out = append(out, common...)
+	for k, typ := range payloads {
+		out = append(out, string(k))
+		for _, tag := range jsonTags(typ) {
+			out = append(out, string(k)+"."+tag)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// invalidCases lists every testdata/invalid/<name>.json with the field paths
+// its problems must carry, in the order ParseEvent returns them. The exact
+// messages are in <name>.golden.
+var invalidCases = []struct {
+	name  string
+	paths []string
+}{
+	{"unknown-field-top", []string{"colour"}},
+	{"unknown-field-payload", []string{"pledge.colour"}},
+	{"unknown-country-actor", []string{"actor"}},
+	{"unknown-country-counterpart", []string{"counterpart"}},
+	{"unknown-country-destination", []string{"pledge.destination"}},
+	{"unknown-country-participant", []string{"meeting.participants[2]"}},
+	{"lower-case-country", []string{"actor"}},
+	{"coalition-dot", []string{"coalition"}},
+	{"coalition-star", []string{"coalition"}},
+	{"coalition-gt", []string{"coalition"}},
+	{"coalition-space", []string{"coalition"}},
+	{"coalition-upper", []string{"coalition"}},
+	{"missing-required", []string{"actor", "coalition", "occurred_at", "pledge.asset", "source"}},
+	{"missing-kind", []string{"kind"}},
+	{"unknown-kind", []string{"kind"}},
+	{"kind-payload-mismatch", []string{"pledge", "statement"}},
+	{"two-payloads", []string{"statement"}},
+	{"payload-null", []string{"pledge"}},
+	{"quantity-and-amount", []string{"pledge"}},
+	{"unit-without-quantity", []string{"pledge.quantity"}},
+	{"quantity-without-unit", []string{"pledge.unit"}},
+	{"negative-quantity", []string{"pledge.quantity"}},
+	{"quantity-string", []string{"pledge.quantity"}},
+	{"currency-lower-case", []string{"pledge.currency"}},
+	{"commitment-id-space", []string{"pledge.commitment_id"}},
+	{"stance-3", []string{"statement.stance"}},
+	{"stance-float", []string{"statement.stance"}},
+	{"revision-float", []string{"revision"}},
+	{"incident-severity-0", []string{"incident.severity"}},
+	{"incident-fatalities-negative", []string{"incident.fatalities"}},
+	{"sanction-without-counterpart", []string{"counterpart"}},
+	{"counterpart-equals-actor", []string{"counterpart"}},
+	{"deployment-neither", []string{"deployment"}},
+	{"deployment-complete-false", []string{"deployment"}},
+	{"source-ftp", []string{"source"}},
+	{"source-relative", []string{"source"}},
+	{"confidence-1.5", []string{"confidence"}},
+	{"year-1800", []string{"occurred_at"}},
+	{"bad-time", []string{"occurred_at"}},
+	{"bad-id", []string{"id"}},
+	{"several-go-rules", []string{"actor", "occurred_at", "pledge.destination"}},
+	{"not-an-object", []string{""}},
+	{"invalid-json", []string{""}},
+	{"empty", []string{""}},
+}
+
+// TestParseEventInvalid checks each document in testdata/invalid: ParseEvent
+// rejects it with code EINVALID, its problems point at the listed fields, and
+// their text is the golden file's, line for line.
+func TestParseEventInvalid(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, tc := range invalidCases {
+		listed[tc.name] = true
+	}
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !listed[name] {
+			t.Errorf("%s has no entry in invalidCases", f)
+		}
+	}
+
+	for _, tc := range invalidCases {
+		t.Run(tc.name, func(t *testing.T) {
+			base := filepath.Join("testdata", "invalid", tc.name)
+			data, err := os.ReadFile(base + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = schema.ParseEvent(data)
+			if err == nil {
+				t.Fatal("ParseEvent accepted the document")
+			}
+			if got, want := schema.ErrorCode(err), schema.EINVALID; got != want {
+				t.Errorf("ErrorCode = %q, want %q (err: %v)", got, want, err)
+			}
+			checkGolden(t, base+".golden", []byte(problemLines(err)))
+			if got, want := problemPaths(err), tc.paths; !slices.Equal(got, want) {
+				t.Errorf("problem paths = %q, want %q\nproblems:\n%s", got, want, problemLines(err))
+			}
+			for _, p := range schema.ErrorProblems(err) {
+				if p.Message == "" {
+					t.Errorf("problem at %q has no message", p.Path)
+				}
+				if p.Line != 0 {
+					t.Errorf("problem %q has line %d, want 0 outside NDJSON", p, p.Line)
+				}
+			}
+		})
+	}
+}
+
+// TestParseEventSize checks the MaxEventBytes limit at its edge: a valid
+// event padded to exactly the limit parses, one byte more does not.
+func TestParseEventSize(t *testing.T) {
+	raw := validEventsOf(t, schema.KindPledge)[0].Raw
+	pad := func(n int) []byte {
+		// Whitespace after the opening brace keeps the document valid.
+		return slices.Concat([]byte("{"), bytes.Repeat([]byte(" "), n-len(raw)), raw[1:])
+	}
+
+	t.Run("AtLimit", func(t *testing.T) {
+		data := pad(schema.MaxEventBytes)
+		if got, want := len(data), schema.MaxEventBytes; got != want {
+			t.Fatalf("len = %d, want %d", got, want)
+		}
+		if _, err := schema.ParseEvent(data); err != nil {
+			t.Errorf("ParseEvent(%d bytes): %v", len(data), err)
+		}
+	})
+	t.Run("OverLimit", func(t *testing.T) {
+		data := pad(schema.MaxEventBytes + 1)
+		_, err := schema.ParseEvent(data)
+		if got, want := schema.ErrorCode(err), schema.EINVALID; got != want {
+			t.Fatalf("ErrorCode = %q, want %q (err: %v)", got, want, err)
+		}
+		want := "event is 65537 bytes, more than the limit of 65536\n"
+		if got := problemLines(err); got != want {
+			t.Errorf("problems = %q, want %q", got, want)
+		}
+	})
+}
+
+// TestNormalize checks that a producer may leave out id and reported_at:
+// ParseEvent accepts the event, Validate does not until Normalize fills them.
+func TestNormalize(t *testing.T) {
+	obj := jsonObject(t, validEventsOf(t, schema.KindPledge)[0].Raw)
+	delete(obj, "id")
+	delete(obj, "reported_at")
+	obj["occurred_at"] = "2015-11-23T11:30:00+01:00" // Paris time
+	ev := mustParse(t, marshal(t, obj))
+
+	if got, want := problemPaths(ev.Validate()), []string{"id", "reported_at"}; !slices.Equal(got, want) {
+		t.Fatalf("Validate before Normalize: paths %q, want %q", got, want)
+	}
+	if _, err := schema.Encode(&ev, ""); schema.ErrorCode(err) != schema.EINVALID {
+		t.Errorf("Encode before Normalize: err = %v, want code %q", err, schema.EINVALID)
+	}
+
+	now := time.Date(2015, 11, 23, 17, 0, 0, 0, time.FixedZone("CET", 3600))
+	if err := ev.Normalize(now); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("Validate after Normalize: %v", err)
+	}
+	if got, want := ev.ID.Version(), uuid.Version(7); got != want {
+		t.Errorf("ID version = %d, want %d", got, want)
+	}
+	if got, want := ev.ReportedAt, now.UTC(); !got.Equal(want) || got.Location() != time.UTC {
+		t.Errorf("ReportedAt = %v, want %v in UTC", got, want)
+	}
+	if got, want := ev.OccurredAt, time.Date(2015, 11, 23, 10, 30, 0, 0, time.UTC); got != want {
+		t.Errorf("OccurredAt = %v, want %v (converted to UTC)", got, want)
+	}
+
+	t.Run("KeepsGivenValues", func(t *testing.T) {
+		id, reported := ev.ID, ev.ReportedAt
+		if err := ev.Normalize(now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if ev.ID != id {
+			t.Errorf("ID = %s, want %s kept", ev.ID, id)
+		}
+		if !ev.ReportedAt.Equal(reported) {
+			t.Errorf("ReportedAt = %v, want %v kept", ev.ReportedAt, reported)
+		}
+	})
+	t.Run("DistinctIDs", func(t *testing.T) {
+		var a, b schema.Event
+		if err := a.Normalize(now); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Normalize(now); err != nil {
+			t.Fatal(err)
+		}
+		if a.ID == b.ID {
+			t.Errorf("two Normalize calls made the same id %s", a.ID)
+		}
+	})
+}
+
+// TestValidate checks the Go rules on events built in Go, where no JSON
+// Schema runs first. Each case breaks one rule of a valid event.
+func TestValidate(t *testing.T) {
+	base := func(t *testing.T, k schema.Kind) schema.Event {
+		t.Helper()
+		return mustParse(t, validEventsOf(t, k)[0].Raw)
+	}
+	tests := []struct {
+		name   string
+		kind   schema.Kind
+		mutate func(*schema.Event)
+		paths  []string
+	}{
+		{"Valid", schema.KindPledge, func(e *schema.Event) {}, nil},
+		{"ErrNoID", schema.KindPledge, func(e *schema.Event) { e.ID = uuid.Nil }, []string{"id"}},
+		{"ErrNoReportedAt", schema.KindPledge, func(e *schema.Event) { e.ReportedAt = time.Time{} }, []string{"reported_at"}},
+		{"ErrNoOccurredAt", schema.KindPledge, func(e *schema.Event) { e.OccurredAt = time.Time{} }, []string{"occurred_at"}},
+		{"ErrUnknownKind", schema.KindPledge, func(e *schema.Event) { e.Kind = "summit" }, []string{"kind", "pledge"}},
+		{"ErrBadCoalition", schema.KindPledge, func(e *schema.Event) { e.Coalition = "paris.2015" }, []string{"coalition"}},
+		{"ErrCoalitionTooLong", schema.KindPledge, func(e *schema.Event) { e.Coalition = strings.Repeat("p", 64) }, []string{"coalition"}},
+		{"CoalitionLongest", schema.KindPledge, func(e *schema.Event) { e.Coalition = strings.Repeat("p", 63) }, nil},
+		{"ErrUnknownCountry", schema.KindPledge, func(e *schema.Event) { e.Actor = "XYZ" }, []string{"actor"}},
+		{"ErrLowerCaseCountry", schema.KindPledge, func(e *schema.Event) { e.Actor = "deu" }, []string{"actor"}},
+		{"ErrUnknownCounterpart", schema.KindPledge, func(e *schema.Event) { e.Counterpart = "XYZ" }, []string{"counterpart"}},
+		{"ErrCounterpartIsActor", schema.KindPledge, func(e *schema.Event) { e.Counterpart = e.Actor }, []string{"counterpart"}},
+		{"ErrYear1800", schema.KindPledge, func(e *schema.Event) { e.OccurredAt = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC) }, []string{"occurred_at"}},
+		{"ErrYear2200", schema.KindPledge, func(e *schema.Event) { e.ReportedAt = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) }, []string{"reported_at"}},
+		{"Year2199", schema.KindPledge, func(e *schema.Event) { e.ReportedAt = time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC) }, nil},
+		{"Year1900", schema.KindPledge, func(e *schema.Event) { e.OccurredAt = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC) }, nil},
+		{"ErrSourceFTP", schema.KindPledge, func(e *schema.Event) { e.Source = "ftp://example.org/a" }, []string{"source"}},
+		{"ErrSourceRelative", schema.KindPledge, func(e *schema.Event) { e.Source = "/news/1" }, []string{"source"}},
+		{"ErrSourceNoHost", schema.KindPledge, func(e *schema.Event) { e.Source = "https:///news/1" }, []string{"source"}},
+		{"ErrConfidenceAbove1", schema.KindPledge, func(e *schema.Event) { e.Confidence = ptr(1.5) }, []string{"confidence"}},
+		{"ErrConfidenceNegative", schema.KindPledge, func(e *schema.Event) { e.Confidence = ptr(-0.1) }, []string{"confidence"}},
+		{"ErrConfidenceNaN", schema.KindPledge, func(e *schema.Event) { e.Confidence = ptr(math.NaN()) }, []string{"confidence"}},
+		{"ConfidenceZero", schema.KindPledge, func(e *schema.Event) { e.Confidence = ptr(0.0) }, nil},
+		{"ErrNoPayload", schema.KindPledge, func(e *schema.Event) { e.Pledge = nil }, []string{"pledge"}},
+		{"ErrSecondPayload", schema.KindPledge, func(e *schema.Event) { e.Statement = &schema.Statement{Stance: 1} }, []string{"statement"}},
+		{"ErrQuantityAndAmount", schema.KindPledge, func(e *schema.Event) { e.Pledge.Amount, e.Pledge.Currency = ptr(1e6), "EUR" }, []string{"pledge"}},
+		{"ErrUnitWithoutQuantity", schema.KindPledge, func(e *schema.Event) { e.Pledge.Quantity = nil }, []string{"pledge.quantity"}},
+		{"ErrQuantityWithoutUnit", schema.KindPledge, func(e *schema.Event) { e.Pledge.Unit = "" }, []string{"pledge.unit"}},
+		{"ErrNegativeQuantity", schema.KindPledge, func(e *schema.Event) { e.Pledge.Quantity = ptr(-1.0) }, []string{"pledge.quantity"}},
+		{"ErrQuantityNaN", schema.KindPledge, func(e *schema.Event) { e.Pledge.Quantity = ptr(math.NaN()) }, []string{"pledge.quantity"}},
+		{"ErrQuantityHuge", schema.KindPledge, func(e *schema.Event) { e.Pledge.Quantity = ptr(2e15) }, []string{"pledge.quantity"}},
+		{"ErrBadCommitmentID", schema.KindPledge, func(e *schema.Event) { e.Pledge.CommitmentID = "-x" }, []string{"pledge.commitment_id"}},
+		{"ErrUnknownCategory", schema.KindPledge, func(e *schema.Event) { e.Pledge.Category = "nuclear" }, []string{"pledge.category"}},
+		{"ErrBadAsset", schema.KindPledge, func(e *schema.Event) { e.Pledge.Asset = "Air Base" }, []string{"pledge.asset"}},
+		{"ErrUnknownDestination", schema.KindPledge, func(e *schema.Event) { e.Pledge.Destination = "XYZ" }, []string{"pledge.destination"}},
+		{"ErrAmountWithoutCurrency", schema.KindPledge, func(e *schema.Event) {
+			e.Pledge.Quantity, e.Pledge.Unit, e.Pledge.Amount = nil, "", ptr(1e6)
+		}, []string{"pledge.currency"}},
+		{"ErrCurrencyWithoutAmount", schema.KindPledge, func(e *schema.Event) {
+			e.Pledge.Quantity, e.Pledge.Unit, e.Pledge.Currency = nil, "", "EUR"
+		}, []string{"pledge.amount"}},
+		{"Unquantified", schema.KindPledge, func(e *schema.Event) { e.Pledge.Quantity, e.Pledge.Unit = nil, "" }, nil},
+		{"ErrUnknownParticipant", schema.KindMeeting, func(e *schema.Event) { e.Meeting.Participants[1] = "ZZZ" }, []string{"meeting.participants[1]"}},
+		{"ErrStance3", schema.KindStatement, func(e *schema.Event) { e.Statement.Stance = 3 }, []string{"statement.stance"}},
+		{"ErrStanceMinus3", schema.KindStatement, func(e *schema.Event) { e.Statement.Stance = -3 }, []string{"statement.stance"}},
+		{"ErrDeploymentEmpty", schema.KindDeployment, func(e *schema.Event) { e.Deployment.Quantity, e.Deployment.Complete = nil, false }, []string{"deployment"}},
+		{"ErrDeploymentNegative", schema.KindDeployment, func(e *schema.Event) { e.Deployment.Quantity = ptr(-2.0) }, []string{"deployment.quantity"}},
+		{"ErrDeploymentCommitmentID", schema.KindDeployment, func(e *schema.Event) { e.Deployment.CommitmentID = "" }, []string{"deployment.commitment_id"}},
+		{"ErrWithdrawalCommitmentID", schema.KindWithdrawal, func(e *schema.Event) { e.Withdrawal.CommitmentID = "a b" }, []string{"withdrawal.commitment_id"}},
+		{"ErrSanctionNoMeasure", schema.KindSanction, func(e *schema.Event) { e.Sanction.Measure = "" }, []string{"sanction.measure"}},
+		{"ErrSanctionNoCounterpart", schema.KindSanction, func(e *schema.Event) { e.Counterpart = "" }, []string{"counterpart"}},
+		{"ErrIncidentNoCounterpart", schema.KindIncident, func(e *schema.Event) { e.Counterpart = "" }, []string{"counterpart"}},
+		{"ErrSeverity0", schema.KindIncident, func(e *schema.Event) { e.Incident.Severity = 0 }, []string{"incident.severity"}},
+		{"ErrSeverity6", schema.KindIncident, func(e *schema.Event) { e.Incident.Severity = 6 }, []string{"incident.severity"}},
+		{"ErrIncidentType", schema.KindIncident, func(e *schema.Event) { e.Incident.Type = "Shoot down" }, []string{"incident.type"}},
+		{"ErrFatalitiesNegative", schema.KindIncident, func(e *schema.Event) { e.Incident.Fatalities = -1 }, []string{"incident.fatalities"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := base(t, tt.kind)
+			tt.mutate(&ev)
+			err := ev.Validate()
+			if got, want := problemPaths(err), tt.paths; !slices.Equal(got, want) {
+				t.Fatalf("Validate paths = %q, want %q (err: %v)", got, want, err)
+			}
+			if err == nil {
+				return
+			}
+			if got, want := schema.ErrorCode(err), schema.EINVALID; got != want {
+				t.Errorf("ErrorCode = %q, want %q", got, want)
+			}
+			// Encode validates first: the same event must not reach the wire,
+			// and the caller must learn it is the input's fault.
+			if _, err := schema.Encode(&ev, "/producers/test"); schema.ErrorCode(err) != schema.EINVALID {
+				t.Errorf("Encode: err = %v, want code %q", err, schema.EINVALID)
+			}
+		})
+	}
+}
+
+// TestEncodeOnlyWhatDecodeAccepts checks the contract from the producer's
+// side: whatever Encode lets onto the wire, Decode (which runs the JSON
+// Schema) must accept on the other end. Each case is an event built in Go
+// that is valid or nearly so; either Encode refuses it or Decode takes it.
+func TestEncodeOnlyWhatDecodeAccepts(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name   string
+		kind   schema.Kind
+		mutate func(*schema.Event)
+	}{
+		{"SummaryAtLimit", schema.KindPledge, func(e *schema.Event) { e.Summary = long(1000) }},
+		{"SummaryTooLong", schema.KindPledge, func(e *schema.Event) { e.Summary = long(1001) }},
+		{"SourceTooLong", schema.KindPledge, func(e *schema.Event) { e.Source = "https://example.org/" + long(2100) }},
+		{"SourceUpperCaseScheme", schema.KindPledge, func(e *schema.Event) { e.Source = "HTTPS://www.gov.uk/news" }},
+		{"UnitUpperCase", schema.KindPledge, func(e *schema.Event) { e.Pledge.Unit = "Soldiers" }},
+		{"UnitWithSpace", schema.KindPledge, func(e *schema.Event) { e.Pledge.Unit = "air base" }},
+		{"UnitTooLong", schema.KindPledge, func(e *schema.Event) { e.Pledge.Unit = "u" + strings.Repeat("n", 32) }},
+		{"UnitLongest", schema.KindPledge, func(e *schema.Event) { e.Pledge.Unit = "u" + strings.Repeat("n", 31) }},
+		{"ParticipantTwice", schema.KindMeeting, func(e *schema.Event) { e.Meeting.Participants = []string{"USA", "USA"} }},
+		{"TopicTooLong", schema.KindMeeting, func(e *schema.Event) { e.Meeting.Topic = long(1001) }},
+		{"QuoteTooLong", schema.KindStatement, func(e *schema.Event) { e.Statement.Quote = long(1001) }},
+		{"LocationTooLong", schema.KindDeployment, func(e *schema.Event) { e.Deployment.Location = long(1001) }},
+		{"ReasonTooLong", schema.KindWithdrawal, func(e *schema.Event) { e.Withdrawal.Reason = long(1001) }},
+		{"MeasureTooLong", schema.KindSanction, func(e *schema.Event) { e.Sanction.Measure = long(1001) }},
+		{"DescriptionTooLong", schema.KindIncident, func(e *schema.Event) { e.Incident.Description = long(1001) }},
+		{"OccurredAtOffset", schema.KindIncident, func(e *schema.Event) { e.OccurredAt = e.OccurredAt.In(time.FixedZone("EET", 2*3600)) }},
+		{"OccurredAtNanos", schema.KindIncident, func(e *schema.Event) { e.OccurredAt = e.OccurredAt.Add(123456789) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := mustParse(t, validEventsOf(t, tt.kind)[0].Raw)
+			tt.mutate(&ev)
+			msg, err := schema.Encode(&ev, "/producers/test")
+			if err != nil {
+				if schema.ErrorCode(err) != schema.EINVALID {
+					t.Errorf("Encode: err = %v, want code %q", err, schema.EINVALID)
+				}
+				return
+			}
+			got, err := schema.Decode(msg.Subject, headerOf(msg.Header), msg.Data)
+			if err != nil {
+				t.Fatalf("Encode accepted the event but Decode rejects it: %v", err)
+			}
+			if !sameEvent(got, ev) {
+				t.Errorf("Decode(Encode(ev)) = %+v, want %+v", got, ev)
+			}
+		})
+	}
+}
+
+func TestKindValid(t *testing.T) {
+	for _, k := range schema.Kinds {
+		if !k.Valid() {
+			t.Errorf("Kind(%q).Valid() = false, want true", k)
+		}
+	}
+	for _, k := range []schema.Kind{"", "Pledge", "pledges", "summit", " pledge"} {
+		if k.Valid() {
+			t.Errorf("Kind(%q).Valid() = true, want false", k)
+		}
+	}
+}
+
+func TestCategoryValid(t *testing.T) {
+	for _, c := range schema.Categories {
+		if !c.Valid() {
+			t.Errorf("Category(%q).Valid() = false, want true", c)
+		}
+	}
+	for _, c := range []schema.Category{"", "Military", "nuclear"} {
+		if c.Valid() {
+			t.Errorf("Category(%q).Valid() = true, want false", c)
+		}
+	}
+}
+
+func TestStance(t *testing.T) {
+	tests := []struct {
+		stance schema.Stance
+		valid  bool
+		name   string
+	}{
+		{-3, false, "stance(-3)"},
+		{schema.StanceOpposed, true, "opposed"},
+		{schema.StanceSkeptical, true, "skeptical"},
+		{schema.StanceNeutral, true, "neutral"},
+		{schema.StanceSupportive, true, "supportive"},
+		{schema.StanceStronglySupportive, true, "strongly_supportive"},
+		{3, false, "stance(3)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, want := tt.stance.Valid(), tt.valid; got != want {
+				t.Errorf("Stance(%d).Valid() = %v, want %v", int(tt.stance), got, want)
+			}
+			if got, want := tt.stance.String(), tt.name; got != want {
+				t.Errorf("Stance(%d).String() = %q, want %q", int(tt.stance), got, want)
+			}
+		})
+	}
+	// The scale is five steps from -2 to +2: alert rules count steps on it.
+	if got, want := int(schema.StanceStronglySupportive-schema.StanceOpposed), 4; got != want {
+		t.Errorf("steps from opposed to strongly_supportive = %d, want %d", got, want)
+	}
+}
+
+func TestPledgeMeasure(t *testing.T) {
+	tests := []struct {
+		name   string
+		pledge schema.Pledge
+		size   float64
+		unit   string
+	}{
+		{"Quantity", schema.Pledge{Quantity: ptr(650.0), Unit: "soldiers"}, 650, "soldiers"},
+		{"Amount", schema.Pledge{Amount: ptr(2.3e9), Currency: "EUR"}, 2.3e9, "EUR"},
+		{"Unquantified", schema.Pledge{}, 0, ""},
+		{"ZeroQuantity", schema.Pledge{Quantity: ptr(0.0), Unit: "ships"}, 0, "ships"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			size, unit := tt.pledge.Measure()
+			if size != tt.size || unit != tt.unit {
+				t.Errorf("Measure() = %g, %q; want %g, %q", size, unit, tt.size, tt.unit)
+			}
+		})
+	}
+}
+
+func TestEventCommitmentID(t *testing.T) {
+	for _, g := range validEvents(t) {
+		t.Run(g.Name, func(t *testing.T) {
+			ev := mustParse(t, g.Raw)
+			var want string
+			switch ev.Kind {
+			case schema.KindPledge:
+				want = ev.Pledge.CommitmentID
+			case schema.KindDeployment:
+				want = ev.Deployment.CommitmentID
+			case schema.KindWithdrawal:
+				want = ev.Withdrawal.CommitmentID
+			}
+			if got := ev.CommitmentID(); got != want {
+				t.Errorf("CommitmentID() = %q, want %q", got, want)
+			}
+			if want == "" && (ev.Kind == schema.KindPledge || ev.Kind == schema.KindDeployment || ev.Kind == schema.KindWithdrawal) {
+				t.Errorf("golden %s has no commitment id", g.Name)
+			}
+		})
+	}
+}
+
+func TestEventConfidenceOr1(t *testing.T) {
+	var ev schema.Event
+	if got, want := ev.ConfidenceOr1(), 1.0; got != want {
+		t.Errorf("no confidence: ConfidenceOr1() = %g, want %g", got, want)
+	}
+	ev.Confidence = ptr(0.0)
+	if got, want := ev.ConfidenceOr1(), 0.0; got != want {
+		t.Errorf("confidence 0: ConfidenceOr1() = %g, want %g", got, want)
+	}
+	ev.Confidence = ptr(0.7)
+	if got, want := ev.ConfidenceOr1(), 0.7; got != want {
+		t.Errorf("confidence 0.7: ConfidenceOr1() = %g, want %g", got, want)
+	}
+}
+
+// TestParseEventStrictTypes checks that encoding/json's type errors keep
+// their field path.
+func TestParseEventJSONNumbers(t *testing.T) {
+	obj := jsonObject(t, validEventsOf(t, schema.KindPledge)[0].Raw)
+	obj["pledge"].(map[string]any)["quantity"] = json.Number("1e2")
+	ev := mustParse(t, marshal(t, obj))
+	if got, want := *ev.Pledge.Quantity, 100.0; got != want {
+		t.Errorf("quantity 1e2 = %g, want %g", got, want)
+	}
+}
