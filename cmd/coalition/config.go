@@ -1,0 +1,146 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/natsjs"
+)
+
+// flags wraps a FlagSet whose flags fall back to environment variables.
+type flags struct {
+	*flag.FlagSet
+	env func(string) string
+}
+
+func newFlags(name, summary string, stderr io.Writer, env func(string) string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: coalition %s [flags]\n\n%s\n\nFlags:\n", name, summary)
+		fs.PrintDefaults()
+	}
+	if env == nil {
+		env = os.Getenv
+	}
+	return &flags{FlagSet: fs, env: env}
+}
+
+func (f *flags) str(p *string, name, envName, def, help string) {
+	if v := f.env(envName); v != "" {
+		def = v
+	}
+	if envName != "" {
+		help += " (env " + envName + ")"
+	}
+	f.StringVar(p, name, def, help)
+}
+
+func (f *flags) int(p *int, name, envName string, def int, help string) {
+	if v, err := strconv.Atoi(f.env(envName)); err == nil {
+		def = v
+	}
+	if envName != "" {
+		help += " (env " + envName + ")"
+	}
+	f.IntVar(p, name, def, help)
+}
+
+func (f *flags) parse(args []string) error {
+	if err := f.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+// Common configuration shared by the commands.
+type commonConfig struct {
+	DataDir   string
+	LogLevel  string
+	LogFormat string
+
+	NATS natsjs.ClientConfig
+
+	CHAddrs    string
+	CHUser     string
+	CHPassword string
+	CHDatabase string
+}
+
+func (c *commonConfig) register(f *flags) {
+	f.str(&c.DataDir, "data-dir", "COALITION_DATA_DIR", "coalition-data", "directory for the embedded NATS store and the private ClickHouse server")
+	f.str(&c.LogLevel, "log-level", "COALITION_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	f.str(&c.LogFormat, "log-format", "COALITION_LOG_FORMAT", "text", "log format: text or json")
+	f.str(&c.NATS.URL, "nats-url", "NATS_URL", "", "NATS server URLs, comma-separated; empty runs an embedded server (serve) or finds the running one (other commands)")
+	f.str(&c.NATS.User, "nats-user", "NATS_USER", "", "NATS user")
+	f.str(&c.NATS.Password, "nats-password", "NATS_PASSWORD", "", "NATS password")
+	f.str(&c.NATS.Token, "nats-token", "NATS_TOKEN", "", "NATS token")
+	f.str(&c.NATS.CredsFile, "nats-creds", "NATS_CREDS", "", "NATS credentials file (JWT and nkey)")
+	f.str(&c.NATS.NKeyFile, "nats-nkey", "NATS_NKEY", "", "NATS nkey seed file")
+	f.str(&c.NATS.TLSCA, "nats-tls-ca", "NATS_TLS_CA", "", "CA certificate file for NATS TLS")
+	f.str(&c.NATS.TLSCert, "nats-tls-cert", "NATS_TLS_CERT", "", "client certificate file for NATS TLS")
+	f.str(&c.NATS.TLSKey, "nats-tls-key", "NATS_TLS_KEY", "", "client key file for NATS TLS")
+	f.str(&c.CHAddrs, "clickhouse-addr", "CLICKHOUSE_ADDR", "", "ClickHouse native host:port, comma-separated for failover; empty runs a private clickhouse-server under --data-dir")
+	f.str(&c.CHUser, "clickhouse-user", "CLICKHOUSE_USER", "default", "ClickHouse user")
+	f.str(&c.CHPassword, "clickhouse-password", "CLICKHOUSE_PASSWORD", "", "ClickHouse password")
+	f.str(&c.CHDatabase, "clickhouse-database", "CLICKHOUSE_DATABASE", "coalition", "ClickHouse database")
+}
+
+func (c *commonConfig) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", c.LogFormat)}
+}
+
+func (c *commonConfig) clickhouseConfig(addrs []string, log *slog.Logger) clickhouse.Config {
+	return clickhouse.Config{Addrs: addrs, User: c.CHUser, Password: c.CHPassword, Database: c.CHDatabase, Logger: log}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Files a running serve writes into the data directory so that other
+// commands on the same machine can find its NATS and ClickHouse.
+const (
+	natsURLFile = "nats.url"
+	chAddrFile  = "clickhouse.addr"
+)
+
+func writeRuntimeFile(dir, name, value string) error {
+	return os.WriteFile(filepath.Join(dir, name), []byte(value+"\n"), 0o644)
+}
+
+func readRuntimeFile(dir, name string) string {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/coalitiondev/coalition/natsjs"
+	"github.com/coalitiondev/coalition/scenarios"
+	"github.com/coalitiondev/coalition/schema"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	var once bool
+	var scenarioFile string
+	f := newFlags("demo", `Runs serve, replays the Paris 2015 scenario (France's push for a coalition after the
+attacks of 13 November 2015) through NATS JetStream into ClickHouse, prints each
+country's status and the URL to open, and keeps running until interrupted.`, stderr, nil)
+	cfg.register(f)
+	f.BoolVar(&once, "once", false, "exit once the scenario has been consumed (for scripts and tests)")
+	f.str(&scenarioFile, "scenario", "", "", "NDJSON file to replay instead of the built-in Paris 2015 scenario")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	scenario, coalition := scenarios.Paris2015, scenarios.Paris2015Coalition
+	if scenarioFile != "" {
+		if scenario, err = os.ReadFile(scenarioFile); err != nil {
+			return schema.Errorf(schema.EINVALID, "read scenario: %v", err)
+		}
+		coalition = ""
+	}
+	app := &App{Config: cfg, Log: log}
+	if err := app.Open(ctx); err != nil {
+		return err
+	}
+	defer app.Close()
+
+	start := time.Now()
+	sum, err := publishNDJSON(ctx, app.Publisher, bytes.NewReader(scenario), io.Discard, stderr)
+	if err != nil {
+		return err
+	}
+	if sum.failed > 0 || sum.invalid > 0 {
+		return fmt.Errorf("scenario: %d events failed and %d were invalid", sum.failed, sum.invalid)
+	}
+	if err := app.WaitConsumed(ctx, time.Minute); err != nil {
+		return err
+	}
+	log.Info("scenario replayed", "events", sum.published, "took", time.Since(start).Round(time.Millisecond))
+	if coalition == "" {
+		cs, err := app.Store.Coalitions(ctx)
+		if err != nil {
+			return err
+		}
+		if len(cs) > 0 {
+			coalition = cs[0]
+		}
+	}
+	sts, err := app.Store.CountryStatus(ctx, coalition)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Replayed %d events through NATS JetStream into ClickHouse.\n\n", sum.published)
+	if err := writeStatus(stdout, "table", coalition, sts); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nOpen %s/ for the status page, %s/api/v1/countries for JSON.\n", app.HTTP.URL(), app.HTTP.URL())
+	if app.NATSURL != "" {
+		fmt.Fprintf(stdout, "NATS is at %s: publish more with `coalition publish`, or subscribe to coalition.%s.>.\n", app.NATSURL, coalition)
+	}
+	if once {
+		return nil
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
+	<-ctx.Done()
+	return nil
+}
+
+// WaitConsumed waits until the consumer has stored and acked everything in
+// the event stream.
+func (a *App) WaitConsumed(ctx context.Context, timeout time.Duration) error {
+	js, err := jetstream.New(a.NC)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		cons, err := js.Consumer(ctx, natsjs.EventStream, a.Config.Durable)
+		if err == nil {
+			info, err := cons.Info(ctx)
+			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("events not consumed after %v (is ClickHouse answering? see the log)", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/consumers"
+	"github.com/coalitiondev/coalition/httpapi"
+	"github.com/coalitiondev/coalition/natsjs"
+	"github.com/coalitiondev/coalition/producers"
+)
+
+// serveConfig is the configuration of serve and demo.
+type serveConfig struct {
+	commonConfig
+	HTTPAddr       string
+	NATSListen     string
+	Batch          int
+	Durable        string
+	StreamMaxBytes int
+	StreamReplicas int
+}
+
+func (c *serveConfig) register(f *flags) {
+	c.commonConfig.register(f)
+	f.str(&c.HTTPAddr, "http", "COALITION_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free port)")
+	f.str(&c.NATSListen, "nats-listen", "COALITION_NATS_LISTEN", "127.0.0.1:4222", "where the embedded NATS server also listens for other processes (empty: in-process only; a busy port falls back to a free one)")
+	f.int(&c.Batch, "batch", "COALITION_BATCH", 1000, "events per fetch and per ClickHouse INSERT")
+	f.str(&c.Durable, "durable", "COALITION_DURABLE", "clickhouse-writer", "name of the durable JetStream consumer shared by all writers")
+	f.int(&c.StreamMaxBytes, "stream-max-bytes", "COALITION_STREAM_MAX_BYTES", 0, "event stream size limit in bytes (0: none); a full stream refuses publishes")
+	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
+}
+
+// App is a running Coalition: NATS (embedded or external), ClickHouse
+// (private or external), the consumer and the HTTP API. Tests start it with
+// an HTTP address on port 0 and Close it.
+type App struct {
+	Config serveConfig
+	Log    *slog.Logger
+
+	natsServer *server.Server
+	NC         *nats.Conn
+	NATSURL    string // where other processes reach NATS ("" if in-process only)
+	chServer   *clickhouse.LocalServer
+	CHAddrs    []string
+	Store      *clickhouse.Store
+	Publisher  *producers.Publisher
+	Consumer   *consumers.Consumer
+	HTTP       *httpapi.Server
+	Registry   *prometheus.Registry
+
+	stopConsumer context.CancelFunc
+	consumerDone chan error
+}
+
+// Open starts every part, in order, and undoes what it started if a later
+// part fails.
+func (a *App) Open(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	cfg := &a.Config
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	// NATS.
+	if cfg.NATS.URL == "" {
+		listen := cfg.NATSListen
+		if listen != "" && !portFree(listen) {
+			host, _, _ := net.SplitHostPort(listen)
+			a.Log.Warn("NATS port busy, using a free one", "wanted", listen)
+			listen = net.JoinHostPort(host, "0")
+		}
+		a.natsServer, err = natsjs.StartEmbedded(natsjs.EmbeddedOptions{StoreDir: filepath.Join(cfg.DataDir, "nats"), Listen: listen})
+		if err != nil {
+			return err
+		}
+		if listen != "" {
+			a.NATSURL = a.natsServer.ClientURL()
+			if err := writeRuntimeFile(cfg.DataDir, natsURLFile, a.NATSURL); err != nil {
+				return err
+			}
+		}
+		a.Log.Info("embedded NATS started", "store", filepath.Join(cfg.DataDir, "nats"), "url", a.NATSURL)
+	} else {
+		a.NATSURL = cfg.NATS.URL
+	}
+	cfg.NATS.Name = "coalition"
+	a.NC, err = natsjs.Connect(cfg.NATS, a.natsServer, a.Log)
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(a.NC)
+	if err != nil {
+		return err
+	}
+	if err := natsjs.EnsureStreams(ctx, js, natsjs.StreamConfig{MaxBytes: int64(cfg.StreamMaxBytes), Replicas: cfg.StreamReplicas}); err != nil {
+		return err
+	}
+	// ClickHouse.
+	a.CHAddrs = splitList(cfg.CHAddrs)
+	if len(a.CHAddrs) == 0 {
+		dir := filepath.Join(cfg.DataDir, "clickhouse")
+		a.chServer, err = clickhouse.StartLocal(ctx, clickhouse.LocalOptions{Dir: dir, Logger: a.Log})
+		if err != nil {
+			return fmt.Errorf("no CLICKHOUSE_ADDR given, and the private server could not start: %w", err)
+		}
+		a.CHAddrs = []string{a.chServer.Addr()}
+		cfg.CHUser, cfg.CHPassword = "default", ""
+		if err := writeRuntimeFile(cfg.DataDir, chAddrFile, a.chServer.Addr()); err != nil {
+			return err
+		}
+		a.Log.Info("private ClickHouse started", "dir", dir, "addr", a.chServer.Addr())
+	}
+	a.Store, err = clickhouse.Open(ctx, cfg.clickhouseConfig(a.CHAddrs, a.Log))
+	if err != nil {
+		return err
+	}
+	if err := a.Store.Migrate(ctx); err != nil {
+		return err
+	}
+	// Metrics, producer, consumer, HTTP.
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Publisher, err = producers.NewPublisher(a.NC, producers.WithSource("/producers/api"), producers.WithLogger(a.Log))
+	if err != nil {
+		return err
+	}
+	a.Consumer, err = consumers.New(a.NC, a.Store, consumers.Config{
+		Durable: cfg.Durable, Batch: cfg.Batch, Logger: a.Log, Metrics: consumers.NewMetrics(a.Registry),
+	})
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopConsumer = cancel
+	a.consumerDone = make(chan error, 1)
+	go func() { a.consumerDone <- a.Consumer.Run(cctx) }()
+
+	a.HTTP = httpapi.New(httpapi.Config{
+		Addr: cfg.HTTPAddr, Status: a.Store, Publisher: a.Publisher, Gatherer: a.Registry, Logger: a.Log,
+		Checks: []httpapi.Check{
+			{Name: "nats", Fn: func(context.Context) error {
+				if s := a.NC.Status(); s != nats.CONNECTED {
+					return fmt.Errorf("NATS connection is %s", s)
+				}
+				return nil
+			}},
+			{Name: "clickhouse", Fn: a.Store.Ping},
+			{Name: "consumer", Fn: func(context.Context) error {
+				if !a.Consumer.Bound() {
+					return errors.New("consumer not bound to its durable consumer yet")
+				}
+				return nil
+			}},
+		},
+	})
+	if err := a.HTTP.Open(); err != nil {
+		return err
+	}
+	a.Log.Info("serving", "http", a.HTTP.URL(), "nats", a.NATSURL, "clickhouse", a.CHAddrs)
+	return nil
+}
+
+// Close stops the HTTP server, lets the consumer finish the batch in flight,
+// and stops NATS and ClickHouse. It is safe to call on a partly opened App.
+func (a *App) Close() error {
+	var errs []error
+	if a.HTTP != nil {
+		errs = append(errs, a.HTTP.Close())
+	}
+	if a.stopConsumer != nil {
+		a.stopConsumer()
+		errs = append(errs, <-a.consumerDone)
+		a.stopConsumer = nil
+	}
+	if a.NC != nil {
+		a.NC.Close()
+	}
+	if a.natsServer != nil {
+		a.natsServer.Shutdown()
+		a.natsServer.WaitForShutdown()
+		_ = os.Remove(filepath.Join(a.Config.DataDir, natsURLFile))
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	if a.chServer != nil {
+		errs = append(errs, a.chServer.Stop())
+		_ = os.Remove(filepath.Join(a.Config.DataDir, chAddrFile))
+	}
+	return errors.Join(errs...)
+}
+
+// portFree reports whether addr can be listened on now.
+func portFree(addr string) bool {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	f := newFlags("serve", "Runs NATS JetStream (embedded unless NATS_URL is set), ClickHouse (private unless\nCLICKHOUSE_ADDR is set), the consumer that writes events to ClickHouse, and the HTTP API.\nSIGINT or SIGTERM stores the batch in flight and exits.", stderr, nil)
+	cfg.register(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	app := &App{Config: cfg, Log: log}
+	if err := app.Open(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Coalition is running: %s\n", app.HTTP.URL())
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdownStart := time.Now()
+	err = app.Close()
+	log.Info("stopped", "took", time.Since(shutdownStart).Round(time.Millisecond))
+	return err
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/httpapi"
+	"github.com/coalitiondev/coalition/schema"
+)
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg commonConfig
+	var coalition, format string
+	f := newFlags("status", "Prints each country's commitment status in a coalition, read from ClickHouse.", stderr, nil)
+	cfg.register(f)
+	f.str(&coalition, "coalition", "COALITION", "", "coalition slug (default: the only one stored)")
+	f.str(&format, "format", "", "table", "output format: table, json or csv")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if format != "table" && format != "json" && format != "csv" {
+		return usageError{fmt.Errorf("--format %q: want table, json or csv", format)}
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	store, closeFn, err := openStore(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if coalition == "" {
+		cs, err := store.Coalitions(ctx)
+		if err != nil {
+			return err
+		}
+		switch len(cs) {
+		case 0:
+			return schema.Errorf(schema.ENOTFOUND, "no events stored yet")
+		case 1:
+			coalition = cs[0]
+		default:
+			return usageError{fmt.Errorf("several coalitions are stored, choose one with --coalition: %s", strings.Join(cs, ", "))}
+		}
+	}
+	sts, err := store.CountryStatus(ctx, coalition)
+	if err != nil {
+		return err
+	}
+	return writeStatus(stdout, format, coalition, sts)
+}
+
+// openStore connects to CLICKHOUSE_ADDR, else to the private server of a
+// running serve (found through the data directory), else starts the
+// private server on the data directory for the duration of the command.
+func openStore(ctx context.Context, cfg *commonConfig, log *slog.Logger) (*clickhouse.Store, func(), error) {
+	addrs := splitList(cfg.CHAddrs)
+	var local *clickhouse.LocalServer
+	if len(addrs) == 0 {
+		cfg.CHUser, cfg.CHPassword = "default", ""
+		if a := readRuntimeFile(cfg.DataDir, chAddrFile); a != "" {
+			addrs = []string{a}
+		}
+	}
+	store, err := (*clickhouse.Store)(nil), error(nil)
+	if len(addrs) > 0 {
+		store, err = clickhouse.Open(ctx, cfg.clickhouseConfig(addrs, log))
+	}
+	if len(addrs) == 0 || (err != nil && len(splitList(cfg.CHAddrs)) == 0) {
+		local, err = clickhouse.StartLocal(ctx, clickhouse.LocalOptions{Dir: filepath.Join(cfg.DataDir, "clickhouse"), Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("no CLICKHOUSE_ADDR given and no private server could start under %s: %w", cfg.DataDir, err)
+		}
+		store, err = clickhouse.Open(ctx, cfg.clickhouseConfig([]string{local.Addr()}, log))
+	}
+	if err != nil {
+		if local != nil {
+			local.Stop()
+		}
+		return nil, nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		if local != nil {
+			local.Stop()
+		}
+		return nil, nil, err
+	}
+	return store, func() {
+		store.Close()
+		if local != nil {
+			local.Stop()
+		}
+	}, nil
+}
+
+// writeStatus renders country status as a table, JSON or CSV.
+func writeStatus(w io.Writer, format, coalition string, sts []schema.CountryStatus) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"coalition": coalition, "countries": sts})
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"coalition", "country", "name", "stance", "stance_name", "events", "meetings", "last_meeting_at", "pledges", "deployments", "withdrawals", "commitments", "open", "withdrawn", "unmatched", "sanctions_imposed", "sanctions_received", "incidents", "last_activity_at", "pledged_delivered"})
+		for _, st := range sts {
+			stance, name := "", ""
+			if st.HasStance {
+				stance, name = strconv.Itoa(int(st.Stance)), st.Stance.String()
+			}
+			cw.Write([]string{coalition, st.Country, schema.CountryName(st.Country), stance, name,
+				u(st.Events), u(st.Meetings), ts(st.LastMeetingAt), u(st.Pledges), u(st.Deployments), u(st.Withdrawals),
+				u(st.Commitments), u(st.Open), u(st.Withdrawn), u(st.Unmatched), u(st.SanctionsImposed), u(st.SanctionsReceived),
+				u(st.Incidents), ts(st.LastActivityAt), linesSummary(st.Lines)})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	fmt.Fprintf(w, "Coalition %s: %d countries\n\n", coalition, len(sts))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COUNTRY\tSTANCE\tPLEDGED → DELIVERED\tOPEN\tMEETINGS\tSANCTIONS BY/ON\tINCIDENTS\tLAST ACTIVITY")
+	for _, st := range sts {
+		stance := "-"
+		if st.HasStance {
+			stance = fmt.Sprintf("%+d %s", st.Stance, st.Stance)
+		}
+		last := "-"
+		if !st.LastActivityAt.IsZero() {
+			last = st.LastActivityAt.Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%d/%d\t%d\t%d/%d\t%d\t%s\n", st.Country, schema.CountryName(st.Country), stance,
+			orDash(linesSummary(st.Lines)), st.Open, st.Commitments, st.Meetings, st.SanctionsImposed, st.SanctionsReceived, st.Incidents, last)
+	}
+	return tw.Flush()
+}
+
+func linesSummary(ls []schema.StatusLine) string {
+	parts := make([]string, 0, len(ls))
+	for _, l := range ls {
+		if l.Unit == "" {
+			parts = append(parts, fmt.Sprintf("%s (%d unquantified)", l.Category, l.Commitments))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %s → %s", l.Category, httpapi.FormatQty(l.Pledged), l.Unit, httpapi.FormatQty(l.Delivered)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
