@@ -121,4 +121,3 @@ func countLines(ps []schema.Problem) int {
 	}
 	return len(seen)
 }
-

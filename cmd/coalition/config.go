@@ -143,4 +143,3 @@ func readRuntimeFile(dir, name string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
-
