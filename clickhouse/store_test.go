@@ -3,9 +3,7 @@ package clickhouse_test
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"math/rand/v2"
-	"reflect"
 	"testing"
 	"time"
 
@@ -102,48 +100,6 @@ func TestCountryStatusMatchesFold(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := schema.Fold(coalition, evs)
-		CompareStatus(t, got, want)
+		testkit.CompareStatus(t, got, want)
 	}
-}
-
-// CompareStatus fails the test for every field where got and want differ;
-// floats are compared with a relative tolerance since sums may be added in
-// another order.
-func CompareStatus(tb testing.TB, got, want []schema.CountryStatus) {
-	tb.Helper()
-	if len(got) != len(want) {
-		var gc, wc []string
-		for _, s := range got {
-			gc = append(gc, s.Country)
-		}
-		for _, s := range want {
-			wc = append(wc, s.Country)
-		}
-		tb.Fatalf("got countries %v, want %v", gc, wc)
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		gl, wl := g.Lines, w.Lines
-		g.Lines, w.Lines = nil, nil
-		if !reflect.DeepEqual(g, w) {
-			gj, _ := json.Marshal(g)
-			wj, _ := json.Marshal(w)
-			tb.Errorf("%s:\n got %s\nwant %s", w.Country, gj, wj)
-		}
-		if len(gl) != len(wl) {
-			tb.Errorf("%s: got %d lines %+v, want %d %+v", w.Country, len(gl), gl, len(wl), wl)
-			continue
-		}
-		for j := range wl {
-			a, b := gl[j], wl[j]
-			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments ||
-				!near(a.Pledged, b.Pledged) || !near(a.Delivered, b.Delivered) || !near(a.Withdrawn, b.Withdrawn) {
-				tb.Errorf("%s line %d: got %+v, want %+v", w.Country, j, a, b)
-			}
-		}
-	}
-}
-
-func near(a, b float64) bool {
-	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
 }

@@ -2,11 +2,8 @@ package consumers_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"math"
 	"math/rand/v2"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,7 +190,7 @@ func TestPipelineMatchesFold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareStatus(t, got, schema.Fold("paris-2015", evs))
+	testkit.CompareStatus(t, got, schema.Fold("paris-2015", evs))
 	n, err := e.store.CountEvents(context.Background(), "paris-2015")
 	if err != nil {
 		t.Fatal(err)
@@ -274,36 +271,4 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
-}
-
-func compareStatus(tb testing.TB, got, want []schema.CountryStatus) {
-	tb.Helper()
-	if len(got) != len(want) {
-		tb.Fatalf("got %d countries, want %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		gl, wl := g.Lines, w.Lines
-		g.Lines, w.Lines = nil, nil
-		if !reflect.DeepEqual(g, w) {
-			gj, _ := json.Marshal(g)
-			wj, _ := json.Marshal(w)
-			tb.Errorf("%s:\n got %s\nwant %s", w.Country, gj, wj)
-		}
-		if len(gl) != len(wl) {
-			tb.Errorf("%s: got lines %+v, want %+v", w.Country, gl, wl)
-			continue
-		}
-		for j := range wl {
-			a, b := gl[j], wl[j]
-			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments ||
-				!near(a.Pledged, b.Pledged) || !near(a.Delivered, b.Delivered) || !near(a.Withdrawn, b.Withdrawn) {
-				tb.Errorf("%s line %d: got %+v, want %+v", w.Country, j, a, b)
-			}
-		}
-	}
-}
-
-func near(a, b float64) bool {
-	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
 }

@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -20,6 +21,10 @@ func TestEncode(t *testing.T) {
 			}
 			id := ev.ID.String()
 			raw := jsonObject(t, g.Raw)
+			msgID := id // a correction carries its revision: id/r<revision>
+			if r, ok := raw["revision"]; ok {
+				msgID = fmt.Sprintf("%s/r%s", id, r)
+			}
 			want := map[string]string{
 				"ce-specversion": "1.0",
 				"ce-id":          id,
@@ -29,7 +34,7 @@ func TestEncode(t *testing.T) {
 				"ce-subject":     raw["actor"].(string),
 				"ce-dataschema":  "https://coalition.dev/schemas/v1/" + string(g.Kind) + ".json",
 				"Content-Type":   "application/json",
-				"Nats-Msg-Id":    id,
+				"Nats-Msg-Id":    msgID,
 			}
 			if !maps.Equal(msg.Header, want) {
 				t.Errorf("Header = %v,\nwant     %v", msg.Header, want)
