@@ -51,19 +51,23 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			MaxIdleConns:     4,
 		})
 	}
-	boot, err := open("default")
-	if err != nil {
-		return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
-	}
-	defer boot.Close()
-	if err := boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(cfg.Database)); err != nil {
-		return nil, fmt.Errorf("clickhouse at %v: create database %s: %w", cfg.Addrs, cfg.Database, err)
-	}
 	conn, err := open(cfg.Database)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
 	}
-	if err := conn.Ping(ctx); err != nil {
+	err = conn.Ping(ctx)
+	var ex *ch.Exception
+	if errors.As(err, &ex) && ex.Code == 81 { // UNKNOWN_DATABASE: create it, then connect again
+		conn.Close()
+		if err := createDatabase(ctx, open, cfg.Database); err != nil {
+			return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
+		}
+		if conn, err = open(cfg.Database); err != nil {
+			return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
+		}
+		err = conn.Ping(ctx)
+	}
+	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse at %v: ping: %w", cfg.Addrs, err)
 	}
@@ -123,6 +127,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("record migration %04d: %w", m.Version, err)
 		}
 		s.log.Info("applied migration", "version", m.Version, "name", m.Name)
+	}
+	return nil
+}
+
+// createDatabase creates db through a connection to the default database.
+func createDatabase(ctx context.Context, open func(string) (driver.Conn, error), db string) error {
+	boot, err := open("default")
+	if err != nil {
+		return err
+	}
+	defer boot.Close()
+	if err := boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db)); err != nil {
+		return fmt.Errorf("create database %s: %w", db, err)
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func validateSchema(doc any) []Problem {
 	var out []Problem
 	collectProblems(verr, &out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return dedupProblems(out)
+	return dropFalseUnknowns(dedupProblems(out))
 }
 
 var printer = message.NewPrinter(language.English)
@@ -151,6 +151,27 @@ func groupMessage(e *jsonschema.ValidationError) string {
 		return "give a quantity, or complete: true"
 	}
 	return e.ErrorKind.LocalizedString(printer)
+}
+
+// commonFields are the top-level fields event.json declares.
+var commonFields = map[string]bool{
+	"id": true, "revision": true, "kind": true, "coalition": true, "actor": true, "counterpart": true,
+	"occurred_at": true, "reported_at": true, "source": true, "confidence": true, "summary": true,
+}
+
+// dropFalseUnknowns removes "unknown field" reports of declared common
+// fields. When any common field is invalid, JSON Schema drops the
+// annotations of event.json, and unevaluatedProperties then reports every
+// common field as unknown; the real problem is reported beside them.
+func dropFalseUnknowns(ps []Problem) []Problem {
+	out := ps[:0]
+	for _, p := range ps {
+		if p.Message == "unknown field" && commonFields[p.Path] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func dedupProblems(ps []Problem) []Problem {

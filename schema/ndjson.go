@@ -25,6 +25,9 @@ func ReadNDJSON(r io.Reader, fn NDJSONFunc) error {
 	line := 0
 	for {
 		b, tooLong, err := readLine(br, MaxLineBytes)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read line %d: %w", line+1, err)
+		}
 		if len(b) > 0 || tooLong || err == nil {
 			line++
 		}
@@ -42,11 +45,8 @@ func ReadNDJSON(r io.Reader, fn NDJSONFunc) error {
 				return ferr
 			}
 		}
-		if errors.Is(err, io.EOF) {
+		if err != nil { // io.EOF
 			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read line %d: %w", line+1, err)
 		}
 	}
 }
@@ -57,10 +57,12 @@ func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) 
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > max+1 {
-			tooLong = true
-		} else {
+		if !tooLong {
 			buf = append(buf, chunk...)
+			// Allow for the terminator ("\r\n") before judging the length.
+			if len(bytes.TrimRight(buf, "\r\n")) > max {
+				tooLong, buf = true, nil
+			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue

@@ -247,7 +247,14 @@ func Fold(coalition string, events []Event) []CountryStatus {
 		unit string
 	}
 	lines := map[string]map[lineKey]*StatusLine{}
-	for _, c := range FoldCommitments(mine) {
+	commitments := FoldCommitments(mine)
+	ids := make([]string, 0, len(commitments))
+	for id := range commitments {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // a fixed order, so float sums come out the same every time
+	for _, id := range ids {
+		c := commitments[id]
 		if !c.Known {
 			for _, a := range c.Actors {
 				get(a).Unmatched++

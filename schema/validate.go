@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -15,11 +17,16 @@ import (
 // MaxEventBytes is the largest event document accepted, in bytes.
 const MaxEventBytes = 64 << 10
 
+// maxText is the longest free text field, in characters (the schemas'
+// maxLength).
+const maxText = 1000
+
 var (
 	slugRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	commitmentIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 	tokenRE        = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	currencyRE     = regexp.MustCompile(`^[A-Z]{3}$`)
+	unitRE         = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	minTime        = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxTime        = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
@@ -124,10 +131,35 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 	}
 	checkTime("occurred_at", e.OccurredAt)
 	checkTime("reported_at", e.ReportedAt)
-	if u, err := url.Parse(e.Source); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if u, err := url.Parse(e.Source); err != nil || !(strings.HasPrefix(e.Source, "http://") || strings.HasPrefix(e.Source, "https://")) || u.Host == "" {
 		add("source", "must be an absolute http(s) URL, got %q", e.Source)
 	}
-	if c := e.Confidence; c != nil && (*c < 0 || *c > 1) {
+	if len(e.Source) > 2048 {
+		add("source", "longer than 2048 bytes")
+	}
+	checkText := func(path, s string) {
+		if n := utf8.RuneCountInString(s); n > maxText {
+			add(path, "longer than %d characters (%d)", maxText, n)
+		}
+	}
+	checkText("summary", e.Summary)
+	switch {
+	case e.Meeting != nil:
+		checkText("meeting.location", e.Meeting.Location)
+		checkText("meeting.topic", e.Meeting.Topic)
+	case e.Statement != nil:
+		checkText("statement.quote", e.Statement.Quote)
+	case e.Deployment != nil:
+		checkText("deployment.location", e.Deployment.Location)
+	case e.Withdrawal != nil:
+		checkText("withdrawal.reason", e.Withdrawal.Reason)
+	case e.Sanction != nil:
+		checkText("sanction.measure", e.Sanction.Measure)
+		checkText("sanction.sector", e.Sanction.Sector)
+	case e.Incident != nil:
+		checkText("incident.description", e.Incident.Description)
+	}
+	if c := e.Confidence; c != nil && !(*c >= 0 && *c <= 1) {
 		add("confidence", "must be between 0 and 1, got %g", *c)
 	}
 	ps = append(ps, e.payloadProblems()...)
@@ -159,10 +191,18 @@ func (e *Event) payloadProblems() []Problem {
 	}
 	switch {
 	case e.Meeting != nil && e.Kind == KindMeeting:
+		if len(e.Meeting.Participants) > 250 {
+			add("meeting.participants", "more than 250 participants")
+		}
+		seen := map[string]int{}
 		for i, c := range e.Meeting.Participants {
 			if _, ok := LookupCountry(c); !ok {
 				add(fmt.Sprintf("meeting.participants[%d]", i), "unknown country code %q", c)
 			}
+			if j, dup := seen[c]; dup {
+				add(fmt.Sprintf("meeting.participants[%d]", i), "%s already listed at [%d]", c, j)
+			}
+			seen[c] = i
 		}
 	case e.Statement != nil && e.Kind == KindStatement:
 		if !e.Statement.Stance.Valid() {
@@ -186,6 +226,8 @@ func (e *Event) payloadProblems() []Problem {
 			add("pledge", "give either quantity and unit or amount and currency, not both")
 		case p.Quantity != nil && p.Unit == "":
 			add("pledge.unit", "required when quantity is given")
+		case p.Quantity != nil && !unitRE.MatchString(p.Unit):
+			add("pledge.unit", "must be a lower-case word such as soldiers or air_base (at most 32), got %q", p.Unit)
 		case p.Quantity == nil && p.Unit != "":
 			add("pledge.quantity", "required when unit is given")
 		case p.Amount != nil && !currencyRE.MatchString(p.Currency):

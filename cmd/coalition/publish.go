@@ -59,11 +59,13 @@ var eventFlags = []struct{ flag, path, help string }{
 func runPublish(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var cfg commonConfig
 	var file string
+	var dryRun bool
 	f := newFlags("publish", `Publishes events to JetStream. Give one event with flags (--kind pledge --actor DEU ...),
 or JSON events on stdin or in an NDJSON file (--file F, "-" for stdin). Invalid lines are
 reported with their line number and field path; valid lines are still published.`, stderr, nil)
 	cfg.register(f)
 	f.str(&file, "file", "", "", "NDJSON file of events (\"-\" for stdin)")
+	f.BoolVar(&dryRun, "dry-run", false, "validate only: report problems, publish nothing")
 	vals := map[string]*string{}
 	for _, ef := range eventFlags {
 		v := new(string)
@@ -101,6 +103,9 @@ reported with their line number and field path; valid lines are still published.
 		input = compactIfOneDocument(stdin)
 	}
 
+	if dryRun {
+		return validateOnly(input, stdout, stderr)
+	}
 	nc, err := connectForClient(&cfg)
 	if err != nil {
 		return err
@@ -274,3 +279,27 @@ func compactIfOneDocument(r io.Reader) io.Reader {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// validateOnly reports every invalid line and the count of valid ones.
+func validateOnly(r io.Reader, stdout, stderr io.Writer) error {
+	valid, invalid := 0, 0
+	err := schema.ReadNDJSON(r, func(line int, ev schema.Event, perr error) error {
+		if perr != nil {
+			invalid++
+			for _, p := range schema.ErrorProblems(perr) {
+				fmt.Fprintln(stderr, p)
+			}
+			return nil
+		}
+		valid++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d valid, %d invalid\n", valid, invalid)
+	if invalid > 0 {
+		return schema.Errorf(schema.EINVALID, "%d invalid events", invalid)
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+# Coalition. `make demo` runs the all-in-one demo, `make test` the whole test
+# suite; both install what they need first (scripts/deps.sh).
+CHDB_LIB_PATH ?= $(CURDIR)/.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
+export CHDB_LIB_PATH
+GO ?= go
+
+.PHONY: demo test vet build deps
+
+demo:
+	scripts/deps.sh
+	$(GO) run ./cmd/coalition demo
+
+test:
+	scripts/deps.sh --chdb --compose
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o coalition ./cmd/coalition
+
+deps:
+	scripts/deps.sh --chdb --compose
