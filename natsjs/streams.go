@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -87,6 +88,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, c StreamConfig) 
 	return nil
 }
 
+// jsErrCodeStoreFailed is nats-server's JSStreamStoreFailedF: the store
+// refused a message; its description says why ("maximum bytes exceeded").
+const jsErrCodeStoreFailed jetstream.ErrorCode = 10077
+
 // IsRetryable reports whether a JetStream or connection error may go away
 // by itself (timeouts, no responders during a leader election, a
 // reconnecting client), as opposed to one that repeats (a full stream,
@@ -100,6 +105,12 @@ func IsRetryable(err error) bool {
 		switch apiErr.ErrorCode {
 		case jetstream.JSErrCodeStreamNotFound, jetstream.JSErrCodeJetStreamNotEnabled:
 			return true
+		case jsErrCodeStoreFailed:
+			// A stream at a limit (bytes, messages, per-subject) with
+			// DiscardNew stays full until it is raised or drained.
+			if strings.Contains(apiErr.Description, "maximum") {
+				return false
+			}
 		}
 		// 503 (no leader, cluster busy) and 408 are transient; 4xx are not.
 		return apiErr.Code == 503 || apiErr.Code == 408
