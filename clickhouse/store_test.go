@@ -76,11 +76,15 @@ func TestCountryStatusMatchesFold(t *testing.T) {
 	t.Parallel()
 	s := MustOpenStore(t)
 	ctx := context.Background()
-	for seed := uint64(1); seed <= 12; seed++ {
+	for seed := uint64(1); seed <= 16; seed++ {
 		r := rand.New(rand.NewPCG(seed, 2015))
 		coalition := "prop-" + string(rune('a'+seed))
 		pool := []int{4, 12, 40}[seed%3]
-		evs := eventgen.Events(r, 20+r.IntN(200), eventgen.Options{Coalitions: []string{coalition, "other"}, Commitments: pool, Revisions: true})
+		n := 20 + r.IntN(200)
+		if seed > 12 { // large sets: several commitments per status line
+			n = 1000 + r.IntN(1000)
+		}
+		evs := eventgen.Events(r, n, eventgen.Options{Coalitions: []string{coalition, "other"}, Commitments: pool, Revisions: true})
 		// Duplicates and redeliveries, then shuffle.
 		all := append([]schema.Event{}, evs...)
 		for i := r.IntN(len(evs)); i > 0; i-- {
@@ -89,7 +93,7 @@ func TestCountryStatusMatchesFold(t *testing.T) {
 		r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 		rows := rowsOf(t, all)
 		for len(rows) > 0 {
-			n := min(len(rows), 1+r.IntN(40))
+			n := min(len(rows), 1+r.IntN(40)+len(rows)/8)
 			if err := s.InsertEvents(ctx, rows[:n]); err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package schema_test
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -98,6 +99,26 @@ func TestEncode(t *testing.T) {
 	})
 }
 
+func TestMsgID(t *testing.T) {
+	ev := schema.Event{ID: uuid.MustParse("01513982-0100-72be-a710-e8acd1807843")}
+	tests := []struct {
+		revision uint32
+		want     string
+	}{
+		{0, "01513982-0100-72be-a710-e8acd1807843"},
+		{1, "01513982-0100-72be-a710-e8acd1807843/r1"},
+		{12, "01513982-0100-72be-a710-e8acd1807843/r12"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.revision), func(t *testing.T) {
+			ev.Revision = tt.revision
+			if got := schema.MsgID(&ev); got != tt.want {
+				t.Errorf("MsgID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestDecode(t *testing.T) {
 	g := validEventsOf(t, schema.KindPledge)[1] // Germany's 650 soldiers for Mali
 	ev := mustParse(t, g.Raw)
@@ -181,6 +202,22 @@ func TestDecode(t *testing.T) {
 		})
 	}
 
+	t.Run("ErrCorrectionWithBareID", func(t *testing.T) {
+		// Putin's statement is revision 1: its Nats-Msg-Id must say so, or
+		// JetStream would drop it as a duplicate of the original.
+		correction := mustParse(t, validEventsOf(t, schema.KindStatement)[2].Raw)
+		if correction.Revision == 0 {
+			t.Fatal("test setup: want a correction")
+		}
+		m := mustEncode(t, &correction)
+		h := maps.Clone(m.Header)
+		h["Nats-Msg-Id"] = correction.ID.String()
+		_, err := schema.Decode(m.Subject, headerOf(h), m.Data)
+		if got, want := problemPaths(err), []string{"Nats-Msg-Id"}; !slices.Equal(got, want) {
+			t.Errorf("problem paths = %q, want %q (err: %v)", got, want, err)
+		}
+	})
+
 	t.Run("ErrInvalidData", func(t *testing.T) {
 		data := []byte(`{"kind":"pledge"}`)
 		_, err := schema.Decode(msg.Subject, headerOf(msg.Header), data)
@@ -227,26 +264,69 @@ func FuzzDecode(f *testing.F) {
 			"ce-source":      source,
 			"Nats-Msg-Id":    msgID,
 		}
-		ev, err := schema.Decode(subject, headerOf(h), data)
-		if err != nil {
-			if got, want := schema.ErrorCode(err), schema.EINVALID; got != want {
-				t.Errorf("Decode error code = %q, want %q (err: %v)", got, want, err)
-			}
-			return
-		}
-		msg, err := schema.Encode(&ev, source)
-		if err != nil {
-			t.Fatalf("Decode accepted %q but Encode fails: %v", data, err)
-		}
-		if msg.Subject != subject {
-			t.Errorf("Encode subject = %q, want the one Decode accepted, %q", msg.Subject, subject)
-		}
-		got, err := schema.Decode(msg.Subject, headerOf(msg.Header), msg.Data)
-		if err != nil {
-			t.Fatalf("Decode(Encode(Decode(%q))): %v", data, err)
-		}
-		if !sameEvent(got, ev) {
-			t.Errorf("round trip changed the event:\n got %+v\nwant %+v", got, ev)
-		}
+		checkDecode(t, subject, h, data)
 	})
+}
+
+// checkDecode is FuzzDecode's property: Decode rejects only with EINVALID,
+// and what it accepts goes back on the wire unchanged.
+func checkDecode(t *testing.T, subject string, h map[string]string, data []byte) bool {
+	t.Helper()
+	ev, err := schema.Decode(subject, headerOf(h), data)
+	if err != nil {
+		if got, want := schema.ErrorCode(err), schema.EINVALID; got != want {
+			t.Errorf("Decode(%q) error code = %q, want %q (err: %v)", data, got, want, err)
+		}
+		return false
+	}
+	msg, err := schema.Encode(&ev, h["ce-source"])
+	if err != nil {
+		t.Fatalf("Decode accepted %q but Encode fails: %v", data, err)
+	}
+	if msg.Subject != subject {
+		t.Errorf("Encode subject = %q, want the one Decode accepted, %q", msg.Subject, subject)
+	}
+	got, err := schema.Decode(msg.Subject, headerOf(msg.Header), msg.Data)
+	if err != nil {
+		t.Fatalf("Decode(Encode(Decode(%q))): %v", data, err)
+	}
+	if !sameEvent(got, ev) {
+		t.Errorf("round trip changed the event:\n got %+v\nwant %+v", got, ev)
+	}
+	return true
+}
+
+// TestDecodeMutations runs FuzzDecode's property over byte-level mutations
+// of the golden events (fixed seed), which reach valid-but-unusual events
+// far more often than blind fuzzing does.
+func TestDecodeMutations(t *testing.T) {
+	r := rand.New(rand.NewPCG(2015, 1203))
+	alphabet := []byte("0123456789.-+:eEZTtz\"{}[],_ aAXé\\")
+	var accepted, total int
+	for _, g := range validEvents(t) {
+		ev := mustParse(t, g.Raw)
+		msg := mustEncode(t, &ev)
+		for range 500 {
+			data := slices.Clone(msg.Data)
+			for range 1 + r.IntN(2) {
+				i := r.IntN(len(data))
+				switch r.IntN(3) {
+				case 0:
+					data[i] = alphabet[r.IntN(len(alphabet))]
+				case 1:
+					data = slices.Delete(data, i, i+1)
+				default:
+					data = slices.Insert(data, i, alphabet[r.IntN(len(alphabet))])
+				}
+			}
+			total++
+			if checkDecode(t, msg.Subject, msg.Header, data) {
+				accepted++
+			}
+		}
+	}
+	t.Logf("Decode accepted %d of %d mutated messages", accepted, total)
+	if accepted == 0 {
+		t.Error("no mutation was accepted; the mutations are too coarse to test anything")
+	}
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -211,17 +214,53 @@ func kindList() string {
 	return strings.Join(s, ", ")
 }
 
-// jsonDecodeProblem turns an encoding/json error into a Problem with a path.
-func jsonDecodeProblem(err error) Problem {
-	switch e := err.(type) {
-	case *json.UnmarshalTypeError:
-		return Problem{Path: e.Field, Message: fmt.Sprintf("must be %s, not %s", e.Type, e.Value)}
-	case *json.SyntaxError:
-		return Problem{Message: fmt.Sprintf("invalid JSON at byte %d: %v", e.Offset, e)}
+// jsonDecodeProblem turns an encoding/json error into a Problem with a
+// path. doc is the parsed document, used to find which field held a value
+// that a field's own decoder (time.Time) rejected.
+func jsonDecodeProblem(err error, doc any) Problem {
+	var te *json.UnmarshalTypeError
+	var pe *time.ParseError
+	switch {
+	case errors.As(err, &te):
+		return Problem{Path: te.Field, Message: fmt.Sprintf("must be %s, not %s", jsonTypeName(te.Type), te.Value)}
+	case errors.As(err, &pe):
+		path := ""
+		if obj, ok := doc.(map[string]any); ok {
+			for _, f := range []string{"occurred_at", "reported_at"} {
+				if obj[f] == pe.Value {
+					path = f
+				}
+			}
+		}
+		return Problem{Path: path, Message: fmt.Sprintf("%q is not a time Coalition reads: want RFC 3339 such as 2015-11-25T14:00:00Z", pe.Value)}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return Problem{Message: fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)}
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		return Problem{Path: strings.Trim(f, `"`), Message: "unknown field"}
 	}
 	return Problem{Message: strings.TrimPrefix(msg, "json: ")}
+}
+
+// jsonTypeName names a Go type as JSON would.
+func jsonTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	}
+	return t.String()
 }

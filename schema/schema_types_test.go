@@ -523,3 +523,92 @@ func rejectsAt(err error, path string) bool {
 	parent, _, ok := strings.Cut(path, ".")
 	return ok && hasPath(err, parent)
 }
+
+// TestSchemaAndGoAgree changes one field of a golden event at a time and
+// checks that the JSON Schema (compiled here, as a consumer in another
+// language would) and ParseEvent reach the same verdict. The Go rules may be
+// stricter only where the schema cannot follow: the country registry, rules
+// across fields, the year range, and what Go's time cannot represent.
+func TestSchemaAndGoAgree(t *testing.T) {
+	many := func(n int) []any {
+		var out []any
+		for _, c := range schema.Countries() {
+			if len(out) == n {
+				break
+			}
+			out = append(out, c.Alpha3)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		kind   schema.Kind
+		path   string // "name" or "payload.name"
+		value  any
+		valid  bool // the schema's verdict, which ParseEvent must share
+		goOnly bool // the Go rules reject what the schema accepts, by design
+	}{
+		{"SummaryMultiByteAtLimit", schema.KindPledge, "summary", strings.Repeat("ä", 1000), true, false},
+		{"SummaryMultiByteOverLimit", schema.KindPledge, "summary", strings.Repeat("ä", 1001), false, false},
+		{"SourceMultiByte", schema.KindPledge, "source", "https://de.wikipedia.org/wiki/" + strings.Repeat("ä", 1500), true, false},
+		{"SourceAtLimit", schema.KindPledge, "source", "https://example.org/" + strings.Repeat("a", 2048-20), true, false},
+		{"SourceOverLimit", schema.KindPledge, "source", "https://example.org/" + strings.Repeat("a", 2049-20), false, false},
+		{"SourceUpperCaseScheme", schema.KindPledge, "source", "HTTPS://www.gov.uk/", false, false},
+		{"UnitUpperCase", schema.KindPledge, "pledge.unit", "Soldiers", false, false},
+		{"UnitLongest", schema.KindPledge, "pledge.unit", "u" + strings.Repeat("n", 31), true, false},
+		{"UnitTooLong", schema.KindPledge, "pledge.unit", "u" + strings.Repeat("n", 32), false, false},
+		{"CommitmentIDLongest", schema.KindPledge, "pledge.commitment_id", "C" + strings.Repeat("x", 127), true, false},
+		{"CommitmentIDTooLong", schema.KindPledge, "pledge.commitment_id", "C" + strings.Repeat("x", 128), false, false},
+		{"QuantityMax", schema.KindPledge, "pledge.quantity", 1e15, true, false},
+		{"QuantityOverMax", schema.KindPledge, "pledge.quantity", 1.5e15, false, false},
+		{"CoalitionLongest", schema.KindPledge, "coalition", strings.Repeat("p", 63), true, false},
+		{"CoalitionTooLong", schema.KindPledge, "coalition", strings.Repeat("p", 64), false, false},
+		{"IncidentTypeHyphen", schema.KindIncident, "incident.type", "shoot-down", false, false},
+		{"ParticipantsAtLimit", schema.KindMeeting, "meeting.participants", many(250), true, false},
+		{"ParticipantsOverLimit", schema.KindMeeting, "meeting.participants", append(many(250), "ZZA"), false, false},
+		{"ParticipantTwice", schema.KindMeeting, "meeting.participants", []any{"USA", "USA"}, false, false},
+		{"RevisionAsFloat", schema.KindStatement, "revision", json.Number("2.0"), true, false},
+		{"StanceAsFloat", schema.KindStatement, "statement.stance", json.Number("-1.0"), true, false},
+		{"SeverityAsFloat", schema.KindIncident, "incident.severity", json.Number("4.0"), true, false},
+		{"UnknownCountry", schema.KindPledge, "actor", "XYZ", true, true},
+		{"CounterpartIsActor", schema.KindPledge, "counterpart", "DEU", true, true},
+		{"Year1800", schema.KindPledge, "occurred_at", "1800-11-25T11:00:00Z", true, true},
+		{"LeapSecond", schema.KindPledge, "occurred_at", "2016-12-31T23:59:60Z", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			compiled, err := compileSchema(t, string(tt.kind)+".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Germany's Mali pledge for pledges, else the kind's first event.
+			g := validEventsOf(t, tt.kind)[0]
+			if tt.kind == schema.KindPledge {
+				g = validEventsOf(t, tt.kind)[1]
+			}
+			m := jsonObject(t, g.Raw)
+			if parent, name, ok := strings.Cut(tt.path, "."); ok {
+				m[parent].(map[string]any)[name] = tt.value
+			} else {
+				m[tt.path] = tt.value
+			}
+			data := marshal(t, m)
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			schemaErr := compiled.Validate(doc)
+			if got := schemaErr == nil; got != tt.valid {
+				t.Fatalf("schema says valid = %v, want %v (test setup; err: %v)", got, tt.valid, schemaErr)
+			}
+			_, parseErr := schema.ParseEvent(data)
+			wantValid := tt.valid && !tt.goOnly
+			if got := parseErr == nil; got != wantValid {
+				t.Errorf("ParseEvent says valid = %v, the schema %v (ParseEvent err: %v)", got, tt.valid, parseErr)
+			}
+			if parseErr != nil && !rejectsAt(parseErr, tt.path) {
+				t.Errorf("ParseEvent problems %q, want one at %s", problemPaths(parseErr), tt.path)
+			}
+		})
+	}
+}

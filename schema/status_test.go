@@ -576,7 +576,6 @@ func TestFoldDeterministic(t *testing.T) {
 		pledgeEv(1, "DEU", "DEU-a", schema.CategoryFinancial, 0.1, "EUR", 10),
 		pledgeEv(2, "DEU", "DEU-b", schema.CategoryFinancial, 0.2, "EUR", 11),
 		pledgeEv(3, "DEU", "DEU-c", schema.CategoryFinancial, 0.3, "EUR", 12),
-		pledgeEv(4, "DEU", "DEU-d", schema.CategoryFinancial, 0.7, "EUR", 13),
 	}
 	checkValid(t, events)
 	first := schema.Fold(paris, events)

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,25 +42,83 @@ var (
 // EINVALID, each with its field path.
 func ParseEvent(data []byte) (Event, error) {
 	var ev Event
+	invalid := func(ps []Problem) (Event, error) {
+		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: ps}
+	}
 	if len(data) > MaxEventBytes {
-		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: []Problem{{Message: fmt.Sprintf("event is %d bytes, more than the limit of %d", len(data), MaxEventBytes)}}}
+		return invalid([]Problem{{Message: fmt.Sprintf("event is %d bytes, more than the limit of %d", len(data), MaxEventBytes)}})
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return invalid([]Problem{{Message: "empty input: want a JSON object"}})
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: []Problem{{Message: "invalid JSON: " + err.Error()}}}
+		return invalid([]Problem{{Message: "invalid JSON: " + err.Error()}})
 	}
-	if ps := validateSchema(doc); len(ps) > 0 {
-		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: ps}
+	schemaPs := validateSchema(doc)
+	// Decode from the parsed document, with integral numbers written as
+	// 2.0 or 2e0 turned into integers, as JSON Schema's "integer" allows.
+	norm, err := json.Marshal(integralNumbers(doc))
+	if err != nil {
+		return invalid([]Problem{{Message: "invalid JSON: " + err.Error()}})
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bytes.NewReader(norm))
 	dec.DisallowUnknownFields()
+	var goPs []Problem
 	if err := dec.Decode(&ev); err != nil {
-		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: []Problem{jsonDecodeProblem(err)}}
+		if len(schemaPs) > 0 {
+			// The schema located the trouble more precisely than the
+			// decoder can (it names no parent path for unknown fields).
+			return invalid(schemaPs)
+		}
+		goPs = []Problem{jsonDecodeProblem(err, doc)}
+	} else {
+		goPs = ev.problems(false)
 	}
-	if ps := ev.problems(false); len(ps) > 0 {
-		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: ps}
+	if ps := mergeProblems(goPs, schemaPs); len(ps) > 0 {
+		return invalid(ps)
 	}
 	return ev, nil
+}
+
+// mergeProblems returns the Go rules' problems and the schema's problems at
+// other paths: where both found something, the Go message (which says what
+// is wanted in words) is kept.
+func mergeProblems(goPs, schemaPs []Problem) []Problem {
+	seen := map[string]bool{}
+	out := append([]Problem{}, goPs...)
+	for _, p := range goPs {
+		seen[p.Path] = true
+	}
+	for _, p := range schemaPs {
+		if !seen[p.Path] {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return dedupProblems(out)
+}
+
+// integralNumbers rewrites numbers with an integral value below 2^53 (such
+// as 2.0 or 6.5e2) as integers, recursively.
+func integralNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = integralNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = integralNumbers(e)
+		}
+	case json.Number:
+		if strings.ContainsAny(string(x), ".eE") {
+			if f, err := x.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return json.Number(strconv.FormatInt(int64(f), 10))
+			}
+		}
+	}
+	return v
 }
 
 // Normalize fills what a producer may leave out: a UUIDv7 id, and reported_at
@@ -101,13 +162,22 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 			add("reported_at", "required")
 		}
 	}
-	if !e.Kind.Valid() {
+	switch {
+	case e.Kind == "":
+		add("kind", "required: one of %s", kindList())
+	case !e.Kind.Valid():
 		add("kind", "unknown kind %q: want one of %s", e.Kind, kindList())
 	}
-	if !slugRE.MatchString(e.Coalition) {
+	if e.Coalition == "" {
+		add("coalition", "required")
+	} else if !slugRE.MatchString(e.Coalition) {
 		add("coalition", "must be a slug of lower-case letters, digits and hyphens (at most 63), got %q", e.Coalition)
 	}
 	checkCountry := func(path, code string) {
+		if code == "" {
+			add(path, "required")
+			return
+		}
 		if _, ok := LookupCountry(code); !ok {
 			add(path, "unknown country code %q: want an ISO 3166-1 alpha-3 code such as FRA", code)
 		}
@@ -131,11 +201,13 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 	}
 	checkTime("occurred_at", e.OccurredAt)
 	checkTime("reported_at", e.ReportedAt)
-	if u, err := url.Parse(e.Source); err != nil || !(strings.HasPrefix(e.Source, "http://") || strings.HasPrefix(e.Source, "https://")) || u.Host == "" {
+	if e.Source == "" {
+		add("source", "required")
+	} else if u, err := url.Parse(e.Source); err != nil || !(strings.HasPrefix(e.Source, "http://") || strings.HasPrefix(e.Source, "https://")) || u.Hostname() == "" {
 		add("source", "must be an absolute http(s) URL, got %q", e.Source)
 	}
-	if len(e.Source) > 2048 {
-		add("source", "longer than 2048 bytes")
+	if n := utf8.RuneCountInString(e.Source); n > 2048 {
+		add("source", "longer than 2048 characters (%d)", n)
 	}
 	checkText := func(path, s string) {
 		if n := utf8.RuneCountInString(s); n > maxText {
@@ -162,7 +234,9 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 	if c := e.Confidence; c != nil && !(*c >= 0 && *c <= 1) {
 		add("confidence", "must be between 0 and 1, got %g", *c)
 	}
-	ps = append(ps, e.payloadProblems()...)
+	if e.Kind.Valid() {
+		ps = append(ps, e.payloadProblems()...)
+	}
 	return ps
 }
 
@@ -197,10 +271,10 @@ func (e *Event) payloadProblems() []Problem {
 		seen := map[string]int{}
 		for i, c := range e.Meeting.Participants {
 			if _, ok := LookupCountry(c); !ok {
-				add(fmt.Sprintf("meeting.participants[%d]", i), "unknown country code %q", c)
+				add(fmt.Sprintf("meeting.participants[%d]", i), "unknown country code %q: want an ISO 3166-1 alpha-3 code such as FRA", c)
 			}
 			if j, dup := seen[c]; dup {
-				add(fmt.Sprintf("meeting.participants[%d]", i), "%s already listed at [%d]", c, j)
+				add("meeting.participants", "%s listed twice, at [%d] and [%d]", c, j, i)
 			}
 			seen[c] = i
 		}
@@ -216,7 +290,9 @@ func (e *Event) payloadProblems() []Problem {
 		if !p.Category.Valid() {
 			add("pledge.category", "unknown category %q", p.Category)
 		}
-		if !tokenRE.MatchString(p.Asset) {
+		if p.Asset == "" {
+			add("pledge.asset", "required")
+		} else if !tokenRE.MatchString(p.Asset) {
 			add("pledge.asset", "must be a lower-case word such as troops or air_base, got %q", p.Asset)
 		}
 		nonNeg("pledge.quantity", p.Quantity)
@@ -237,7 +313,7 @@ func (e *Event) payloadProblems() []Problem {
 		}
 		if p.Destination != "" {
 			if _, ok := LookupCountry(p.Destination); !ok {
-				add("pledge.destination", "unknown country code %q", p.Destination)
+				add("pledge.destination", "unknown country code %q: want an ISO 3166-1 alpha-3 code such as MLI", p.Destination)
 			}
 		}
 	case e.Deployment != nil && e.Kind == KindDeployment:

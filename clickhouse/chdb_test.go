@@ -1,0 +1,756 @@
+//go:build linux && (amd64 || arm64)
+
+package clickhouse
+
+// TestCurrentClickHouse runs the production SQL (migrations and named
+// queries, exactly as the store sends them) on current ClickHouse, embedded
+// as chDB's libchdb.so, and holds the answers equal to schema.Fold. The
+// store's own tests run the same SQL on Debian's ClickHouse 18.16; together
+// they keep the SQL portable across both.
+//
+// The library is loaded with purego directly rather than through
+// github.com/chdb-io/chdb-go v1.11.0: that module dlopens libchdb.so in a
+// package init, before any test runs, and panics when the library is not on
+// its search path, so merely importing it would crash every test of this
+// package; and on connect libchdb installs its own SIGSEGV, SIGBUS, SIGFPE...
+// handlers over the Go runtime's, which turns any nil dereference in any
+// test of the binary into a hang or a crash. Here the library is loaded on
+// first use, its handlers are disabled and the Go runtime's are checked and
+// restored. The C calls are the ones chdb-go v1.11.0 makes.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+	"github.com/google/uuid"
+
+	"github.com/coalitiondev/coalition/internal/eventgen"
+	"github.com/coalitiondev/coalition/schema"
+)
+
+// chdbDefaultLib is where scripts/deps.sh --chdb installs libchdb.so,
+// relative to this package's directory.
+func chdbDefaultLib() string {
+	arch := "x64"
+	if runtime.GOARCH == "arm64" {
+		arch = "arm64"
+	}
+	return "../.deps/chdb/node_modules/@chdb/lib-linux-" + arch + "-gnu/libchdb.so"
+}
+
+// chdbLib holds the functions of libchdb.so, loaded once per process.
+var chdbLib struct {
+	once sync.Once
+	path string
+	load time.Duration
+	err  error
+
+	connect       func(argc int, argv []*byte) *chdbConnection
+	closeConn     func(conn *chdbConnection)
+	query         func(conn unsafe.Pointer, query, format string) unsafe.Pointer
+	destroyResult func(res unsafe.Pointer)
+	resultBuffer  func(res unsafe.Pointer) *byte
+	resultLength  func(res unsafe.Pointer) uintptr
+	resultError   func(res unsafe.Pointer) string
+	setSignals    func(enabled int32)
+}
+
+// chdbConnection is chDB's chdb_connection: a pointer to the connection.
+type chdbConnection struct{ internal unsafe.Pointer }
+
+// chdbMu serializes sessions: chDB allows one connection per process.
+var chdbMu sync.Mutex
+
+// chdbLibPath finds libchdb.so: $CHDB_LIB_PATH, else where deps.sh puts it.
+func chdbLibPath() (string, bool) {
+	p := os.Getenv("CHDB_LIB_PATH")
+	if p == "" {
+		p = chdbDefaultLib()
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p, false
+	}
+	fi, err := os.Stat(abs)
+	return abs, err == nil && !fi.IsDir()
+}
+
+func chdbLoad(path string) error {
+	chdbLib.once.Do(func() {
+		chdbLib.path = path
+		began := time.Now()
+		h, err := purego.Dlopen(chdbLib.path, purego.RTLD_NOW|purego.RTLD_LOCAL)
+		if err != nil {
+			chdbLib.err = fmt.Errorf("dlopen %s: %w", chdbLib.path, err)
+			return
+		}
+		for _, f := range []struct {
+			fn   any
+			name string
+		}{
+			{&chdbLib.connect, "chdb_connect"},
+			{&chdbLib.closeConn, "chdb_close_conn"},
+			{&chdbLib.query, "chdb_query"},
+			{&chdbLib.destroyResult, "chdb_destroy_query_result"},
+			{&chdbLib.resultBuffer, "chdb_result_buffer"},
+			{&chdbLib.resultLength, "chdb_result_length"},
+			{&chdbLib.resultError, "chdb_result_error"},
+			{&chdbLib.setSignals, "chdb_set_signal_handlers_enabled"},
+		} {
+			if _, err := purego.Dlsym(h, f.name); err != nil {
+				chdbLib.err = fmt.Errorf("%s: %w", chdbLib.path, err)
+				return
+			}
+			purego.RegisterLibFunc(f.fn, h, f.name)
+		}
+		// Keep the Go runtime's signal handlers: disabling chDB's resets the
+		// deadly signals to SIG_DFL, so save and restore around it.
+		saved := chdbSignals()
+		chdbLib.setSignals(0)
+		chdbRestoreSignals(saved)
+		chdbLib.load = time.Since(began)
+	})
+	return chdbLib.err
+}
+
+// chdbSigaction is a kernel struct sigaction, kept opaque (it is 32 bytes
+// on amd64 and arm64).
+type chdbSigaction [64]byte
+
+// chdbSignals returns the current disposition of every signal.
+func chdbSignals() map[int]chdbSigaction {
+	m := map[int]chdbSigaction{}
+	for sig := 1; sig <= 64; sig++ {
+		var old chdbSigaction
+		if _, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); e == 0 {
+			m[sig] = old
+		}
+	}
+	return m
+}
+
+// chdbRestoreSignals puts back the handlers of saved that the Go runtime
+// installed (any non-default one) and that have changed since, and returns
+// the signals it restored.
+func chdbRestoreSignals(saved map[int]chdbSigaction) []int {
+	var fixed []int
+	now := chdbSignals()
+	for sig, act := range saved {
+		if act == (chdbSigaction{}) || now[sig] == act {
+			continue
+		}
+		a := act
+		syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&a)), 0, 8, 0, 0)
+		fixed = append(fixed, sig)
+	}
+	sort.Ints(fixed)
+	return fixed
+}
+
+// chdbSession is a chDB connection on a data directory.
+type chdbSession struct {
+	tb   testing.TB
+	conn *chdbConnection
+}
+
+// openChdb loads the library and opens a session on a fresh directory; it
+// holds chdbMu until the test ends.
+func openChdb(t *testing.T) *chdbSession {
+	t.Helper()
+	path, ok := chdbLibPath()
+	if !ok {
+		t.Fatalf("libchdb.so not found: run scripts/deps.sh --chdb or set CHDB_LIB_PATH (looked at %s)", path)
+	}
+	chdbMu.Lock()
+	t.Cleanup(chdbMu.Unlock)
+	if err := chdbLoad(path); err != nil {
+		t.Fatalf("load libchdb.so: %v", err)
+	}
+	t.Logf("libchdb.so: %s, loaded in %v", chdbLib.path, chdbLib.load.Round(time.Millisecond))
+	var argv []*byte
+	for _, a := range []string{"clickhouse", "--path=" + t.TempDir()} {
+		b := append([]byte(a), 0)
+		argv = append(argv, &b[0])
+	}
+	saved := chdbSignals()
+	began := time.Now()
+	conn := chdbLib.connect(len(argv), argv)
+	runtime.KeepAlive(argv)
+	after := chdbSignals()
+	if fixed := chdbRestoreSignals(saved); len(fixed) > 0 {
+		t.Errorf("chdb_connect replaced the Go runtime's handlers of signals %v (restored)", fixed)
+	}
+	for sig := 1; sig <= 64; sig++ {
+		if saved[sig] == (chdbSigaction{}) && after[sig] != saved[sig] {
+			t.Logf("chdb_connect installed a handler for signal %d, which the Go runtime does not handle", sig)
+		}
+	}
+	if conn == nil {
+		t.Fatal("chdb_connect failed")
+	}
+	t.Logf("chdb_connect: %v", time.Since(began).Round(time.Millisecond))
+	s := &chdbSession{tb: t, conn: conn}
+	t.Cleanup(func() { chdbLib.closeConn(conn) })
+	return s
+}
+
+// run executes one statement and returns its output in format.
+func (s *chdbSession) run(query, format string) ([]byte, error) {
+	res := chdbLib.query(s.conn.internal, query, format)
+	if res == nil {
+		return nil, nil
+	}
+	defer chdbLib.destroyResult(res)
+	if msg := chdbLib.resultError(res); msg != "" {
+		return nil, fmt.Errorf("%s", strings.TrimSpace(msg))
+	}
+	n := chdbLib.resultLength(res)
+	if n == 0 {
+		return nil, nil
+	}
+	return bytes.Clone(unsafe.Slice(chdbLib.resultBuffer(res), n)), nil
+}
+
+// exec runs a statement that returns no rows and fails the test on error.
+func (s *chdbSession) exec(query string) {
+	s.tb.Helper()
+	if _, err := s.run(query, "TSV"); err != nil {
+		s.tb.Fatalf("%v\nquery: %s", err, query)
+	}
+}
+
+// scalar runs a query that returns one value and returns it as text.
+func (s *chdbSession) scalar(query string) string {
+	s.tb.Helper()
+	out, err := s.run(query, "TSVRaw")
+	if err != nil {
+		s.tb.Fatalf("%v\nquery: %s", err, query)
+	}
+	return strings.TrimSuffix(string(out), "\n")
+}
+
+// rows runs a query and returns its rows as maps from column name to a
+// value of the Go type clickhouse-go's native protocol scans the column's
+// type into, which is what Store.query hands to statusFromSummary and
+// applyLines. The column types are returned too.
+func (s *chdbSession) rows(query string) ([]map[string]any, map[string]string, error) {
+	out, err := s.run(query, "JSON")
+	if err != nil {
+		return nil, nil, err
+	}
+	var res struct {
+		Meta []struct{ Name, Type string }
+		Data []map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, nil, fmt.Errorf("decode JSON output: %w\n%s", err, out)
+	}
+	types := map[string]string{}
+	for _, m := range res.Meta {
+		types[m.Name] = m.Type
+	}
+	var rows []map[string]any
+	for _, d := range res.Data {
+		r := make(map[string]any, len(d))
+		for _, m := range res.Meta {
+			v, err := chdbValue(m.Type, d[m.Name])
+			if err != nil {
+				return nil, nil, fmt.Errorf("column %s: %w", m.Name, err)
+			}
+			r[m.Name] = v
+		}
+		rows = append(rows, r)
+	}
+	return rows, types, nil
+}
+
+// chdbValue converts a value of JSON output to the Go type clickhouse-go
+// scans the ClickHouse type into. Unexpected types are errors: a type change
+// between versions changes what the store's conversions see.
+func chdbValue(typ string, raw json.RawMessage) (any, error) {
+	// 64-bit integers and DateTime come quoted or not depending on settings.
+	text := string(raw)
+	if unq, err := strconv.Unquote(text); err == nil {
+		text = unq
+	}
+	var (
+		v   any
+		err error
+	)
+	switch {
+	case typ == "UInt8", typ == "UInt16", typ == "UInt32", typ == "UInt64":
+		var n uint64
+		n, err = strconv.ParseUint(text, 10, 64)
+		v = map[string]any{"UInt8": uint8(n), "UInt16": uint16(n), "UInt32": uint32(n), "UInt64": n}[typ]
+	case typ == "Int8", typ == "Int16", typ == "Int32", typ == "Int64":
+		var n int64
+		n, err = strconv.ParseInt(text, 10, 64)
+		v = map[string]any{"Int8": int8(n), "Int16": int16(n), "Int32": int32(n), "Int64": n}[typ]
+	case typ == "Float64":
+		v, err = strconv.ParseFloat(text, 64)
+	case typ == "Float32":
+		var f float64
+		f, err = strconv.ParseFloat(text, 32)
+		v = float32(f)
+	case typ == "Bool":
+		v, err = strconv.ParseBool(text)
+	case typ == "String", strings.HasPrefix(typ, "Enum8("), strings.HasPrefix(typ, "Enum16("):
+		var str string
+		err = json.Unmarshal(raw, &str)
+		v = str
+	case typ == "UUID":
+		v, err = uuid.Parse(text)
+	case typ == "DateTime", strings.HasPrefix(typ, "DateTime('"):
+		// date_time_output_format = 'unix_timestamp'
+		var sec int64
+		sec, err = strconv.ParseInt(text, 10, 64)
+		v = time.Unix(sec, 0).UTC()
+	case typ == "Array(String)":
+		var a []string
+		err = json.Unmarshal(raw, &a)
+		if a == nil {
+			a = []string{}
+		}
+		v = a
+	default:
+		return nil, fmt.Errorf("unexpected type %s (value %s)", typ, raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s value %s: %w", typ, raw, err)
+	}
+	return v, nil
+}
+
+// chdbInsertColumns returns the column list of insertEvents.
+func chdbInsertColumns(t testing.TB) []string {
+	lo, hi := strings.Index(insertEvents, "("), strings.LastIndex(insertEvents, ")")
+	if lo < 0 || hi < lo {
+		t.Fatalf("cannot find the column list of insertEvents: %s", insertEvents)
+	}
+	var cols []string
+	for _, c := range strings.Split(insertEvents[lo+1:hi], ",") {
+		cols = append(cols, strings.TrimSpace(c))
+	}
+	return cols
+}
+
+// chdbAppendArgs returns the values InsertEvents appends for a row, in the
+// order of insertEvents' columns. It duplicates the b.Append call of
+// InsertEvents: keep the two in step.
+func chdbAppendArgs(r Row, now time.Time) []any {
+	c := columnsOf(&r.Event)
+	return []any{r.Event.ID, r.Event.Revision, r.Event.Coalition, string(r.Event.Kind), r.Event.Actor,
+		r.Event.Counterpart, c.participants, r.Event.OccurredAt.UTC(), r.Event.ReportedAt.UTC(), r.Event.Source,
+		r.Event.ConfidenceOr1(), r.Event.Summary, r.Event.CommitmentID(), c.category, c.asset, c.quantity, c.unit,
+		c.complete, c.destination, c.stance, c.severity, string(r.Data), r.StreamSeq, now}
+}
+
+// chdbInsert writes rows with the production INSERT statement followed by
+// FORMAT JSONEachRow and one line per row. Values are what the native
+// driver sends for them: DateTime to the second in UTC, UUIDs as text.
+func (s *chdbSession) insert(rows []Row) {
+	s.tb.Helper()
+	cols := chdbInsertColumns(s.tb)
+	var b strings.Builder
+	b.WriteString(insertEvents)
+	b.WriteString(" FORMAT JSONEachRow\n")
+	now := time.Now().UTC()
+	for _, r := range rows {
+		args := chdbAppendArgs(r, now)
+		if len(args) != len(cols) {
+			s.tb.Fatalf("insertEvents has %d columns, InsertEvents appends %d values", len(cols), len(args))
+		}
+		b.WriteByte('{')
+		for i, a := range args {
+			switch x := a.(type) {
+			case time.Time:
+				a = x.UTC().Format(time.DateTime)
+			case uuid.UUID:
+				a = x.String()
+			}
+			v, err := json.Marshal(a)
+			if err != nil {
+				s.tb.Fatalf("column %s: %v", cols[i], err)
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(cols[i])
+			b.Write(k)
+			b.WriteByte(':')
+			b.Write(v)
+		}
+		b.WriteString("}\n")
+	}
+	s.exec(b.String())
+}
+
+// chdbNamed returns the text the store runs for a named query.
+func chdbNamed(t testing.TB, name, coalition string) string {
+	t.Helper()
+	text, err := Query(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err = Bind(text, map[string]any{"coalition": coalition})
+	if err != nil {
+		t.Fatalf("query %s: %v", name, err)
+	}
+	return text
+}
+
+// status computes a coalition's statuses from the given status_summary and
+// status_lines texts, the way Store.CountryStatus does (its loop, duplicated
+// here, since it is a method of Store; keep the two in step).
+func (s *chdbSession) status(coalition, summaryText, linesText string) ([]schema.CountryStatus, error) {
+	summary, _, err := s.rows(summaryText)
+	if err != nil {
+		return nil, fmt.Errorf("query status_summary: %w", err)
+	}
+	byCountry := map[string]*schema.CountryStatus{}
+	var out []schema.CountryStatus
+	for _, r := range summary {
+		out = append(out, statusFromSummary(coalition, r))
+	}
+	for i := range out {
+		byCountry[out[i].Country] = &out[i]
+	}
+	lines, _, err := s.rows(linesText)
+	if err != nil {
+		return nil, fmt.Errorf("query status_lines: %w", err)
+	}
+	if err := applyLines(byCountry, lines); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		schema.SortLines(out[i].Lines)
+	}
+	return out, nil
+}
+
+// chdbSet is one generated event set, stored under its own coalition.
+type chdbSet struct {
+	coalition string
+	events    []schema.Event // as generated, before duplication
+}
+
+// chdbSmallSeeds is the number of seeds whose sets are as small as those of
+// TestCountryStatusMatchesFold; later seeds make bigger sets.
+const chdbSmallSeeds = 12
+
+// eventSet generates the events of one seed as
+// TestCountryStatusMatchesFold does: random events of two coalitions with
+// revisions, plus duplicates and redeliveries, shuffled, written in batches.
+func (s *chdbSession) eventSet(seed uint64) chdbSet {
+	s.tb.Helper()
+	r := rand.New(rand.NewPCG(seed, 2026))
+	set := chdbSet{coalition: fmt.Sprintf("current-%d", seed)}
+	pool := []int{4, 12, 40}[seed%3]
+	n := 20 + r.IntN(200)
+	if seed > chdbSmallSeeds {
+		// Big sets, so that some lines total several commitments.
+		n = 1000 + r.IntN(1000)
+	}
+	set.events = eventgen.Events(r, n, eventgen.Options{Coalitions: []string{set.coalition, "other"}, Commitments: pool, Revisions: true})
+	all := append([]schema.Event{}, set.events...)
+	for i := r.IntN(len(set.events)); i > 0; i-- {
+		all = append(all, set.events[r.IntN(len(set.events))])
+	}
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	rows := make([]Row, len(all))
+	for i := range all {
+		data, err := json.Marshal(&all[i])
+		if err != nil {
+			s.tb.Fatal(err)
+		}
+		rows[i] = Row{Event: all[i], Data: data, StreamSeq: uint64(i + 1)}
+	}
+	batch := 40
+	if seed > chdbSmallSeeds {
+		batch = 400 // each INSERT costs some 13ms
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), 1+r.IntN(batch))
+		s.insert(rows[:n])
+		rows = rows[n:]
+	}
+	return set
+}
+
+// chdbMine returns the distinct events of one coalition, as schema.Fold
+// sees them.
+func chdbMine(coalition string, evs []schema.Event) []schema.Event {
+	var mine []schema.Event
+	for _, ev := range evs {
+		if ev.Coalition == coalition {
+			mine = append(mine, ev)
+		}
+	}
+	return schema.Dedup(mine)
+}
+
+func TestCurrentClickHouse(t *testing.T) {
+	t.Parallel()
+	began := time.Now()
+	s := openChdb(t)
+	version := s.scalar("SELECT version()")
+	t.Logf("ClickHouse %s", version)
+	if !strings.HasPrefix(version, "26.") {
+		t.Fatalf("libchdb.so is ClickHouse %s, want 26.x", version)
+	}
+	// What Open does: create the database and make it the default one.
+	s.exec("CREATE DATABASE IF NOT EXISTS coalition")
+	s.exec("USE coalition")
+	if db := s.scalar("SELECT currentDatabase()"); db != "coalition" {
+		t.Fatalf("current database is %q after USE, want coalition", db)
+	}
+	// Output settings for the JSON the test reads; they change no answer.
+	s.exec("SET output_format_json_quote_64bit_integers = 0")
+	s.exec("SET date_time_output_format = 'unix_timestamp'")
+
+	migrations, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migrations) == 0 {
+		t.Fatal("no migrations")
+	}
+	// migrate does what Store.Migrate does on a database where some, none
+	// or all migrations are recorded.
+	migrate := func(t *testing.T) {
+		t.Helper()
+		applied := map[uint32]bool{}
+		if rows, _, err := s.rows("SELECT version FROM schema_migrations"); err == nil {
+			for _, r := range rows {
+				v, ok := r["version"].(uint32)
+				if !ok {
+					t.Fatalf("schema_migrations.version is %T, want uint32", r["version"])
+				}
+				applied[v] = true
+			}
+		}
+		for _, m := range migrations {
+			if applied[m.Version] {
+				continue
+			}
+			for i, stmt := range m.Statements {
+				if _, err := s.run(stmt, "TSV"); err != nil {
+					t.Fatalf("migration %04d_%s statement %d: %v\n%s", m.Version, m.Name, i+1, err, stmt)
+				}
+			}
+			s.exec(fmt.Sprintf("INSERT INTO schema_migrations (version, name, applied_at) VALUES (%d, %s, %s)",
+				m.Version, quote(m.Name), quote(time.Now().UTC().Format(time.DateTime))))
+		}
+	}
+
+	t.Run("Migrations", func(t *testing.T) {
+		// Every statement, twice: they must all be idempotent.
+		for pass := 1; pass <= 2; pass++ {
+			for _, m := range migrations {
+				for i, stmt := range m.Statements {
+					if _, err := s.run(stmt, "TSV"); err != nil {
+						t.Errorf("pass %d: migration %04d_%s statement %d: %v\n%s", pass, m.Version, m.Name, i+1, err, stmt)
+					}
+				}
+			}
+		}
+		migrate(t)
+		migrate(t)
+		rows, types, err := s.rows("SELECT version, name FROM schema_migrations FINAL ORDER BY version")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if types["version"] != "UInt32" {
+			t.Errorf("schema_migrations.version is %s, want UInt32 (Store.Migrate scans it into a uint32)", types["version"])
+		}
+		if len(rows) != len(migrations) {
+			t.Errorf("schema_migrations has %d rows, want %d", len(rows), len(migrations))
+		}
+		for _, tbl := range []string{"events", "schema_migrations"} {
+			if n := s.scalar("SELECT count() FROM system.tables WHERE database = 'coalition' AND name = " + quote(tbl)); n != "1" {
+				t.Errorf("table coalition.%s: %s tables", tbl, n)
+			}
+		}
+	})
+	migrate(t)
+
+	sets := map[uint64]chdbSet{}
+	set := func(seed uint64) chdbSet {
+		if st, ok := sets[seed]; ok {
+			return st
+		}
+		sets[seed] = s.eventSet(seed)
+		return sets[seed]
+	}
+	var seeds []uint64
+	for seed := uint64(1); seed <= chdbSmallSeeds+6; seed++ {
+		seeds = append(seeds, seed)
+	}
+
+	t.Run("StatusMatchesFold", func(t *testing.T) {
+		for _, seed := range seeds {
+			st := set(seed)
+			summaryText := chdbNamed(t, "status_summary", st.coalition)
+			linesText := chdbNamed(t, "status_lines", st.coalition)
+			got, err := s.status(st.coalition, summaryText, linesText)
+			if err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			want := schema.Fold(st.coalition, st.events)
+			if len(want) == 0 {
+				t.Fatalf("seed %d: empty fold", seed)
+			}
+			for _, d := range chdbCompareStatus(got, want) {
+				t.Errorf("seed %d: %s", seed, d)
+			}
+		}
+		// Column types: those the native driver maps to the Go types that
+		// statusFromSummary and applyLines convert.
+		for _, name := range []string{"status_summary", "status_lines"} {
+			_, types, err := s.rows(chdbNamed(t, name, set(1).coalition))
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := make([]string, 0, len(types))
+			for k := range types {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var b strings.Builder
+			for _, k := range keys {
+				fmt.Fprintf(&b, " %s:%s", k, types[k])
+			}
+			t.Logf("%s columns:%s", name, b.String())
+		}
+	})
+
+	// BreakingAQueryIsCaught makes sure the comparison above can fail: the
+	// queries with one aggregate changed must disagree with the fold.
+	t.Run("BreakingAQueryIsCaught", func(t *testing.T) {
+		for _, m := range []struct{ query, from, to string }{
+			{"status_lines", "sum(delivered_qty)", "max(delivered_qty)"},
+			{"status_lines", "sum(pledged)", "max(pledged)"},
+			{"status_summary", "countIf(e_kind = 'meeting')", "countIf(is_actor AND e_kind = 'meeting')"},
+		} {
+			caught := false
+			for _, seed := range seeds {
+				st := set(seed)
+				summaryText := chdbNamed(t, "status_summary", st.coalition)
+				linesText := chdbNamed(t, "status_lines", st.coalition)
+				text := &summaryText
+				if m.query == "status_lines" {
+					text = &linesText
+				}
+				if !strings.Contains(*text, m.from) {
+					t.Fatalf("%s no longer contains %q: update this test's mutation", m.query, m.from)
+				}
+				*text = strings.ReplaceAll(*text, m.from, m.to)
+				got, err := s.status(st.coalition, summaryText, linesText)
+				if err != nil {
+					t.Fatalf("seed %d, %s with %s: %v", seed, m.query, m.to, err)
+				}
+				if len(chdbCompareStatus(got, schema.Fold(st.coalition, st.events))) > 0 {
+					caught = true
+					break
+				}
+			}
+			if !caught {
+				t.Errorf("%s with %s instead of %s still matches the fold on every seed", m.query, m.to, m.from)
+			}
+		}
+	})
+
+	// Fragments run alone too, and count what the fold counts.
+	t.Run("Fragments", func(t *testing.T) {
+		for _, seed := range seeds[:3] {
+			st := set(seed)
+			mine := chdbMine(st.coalition, st.events)
+			rows, _, err := s.rows(chdbNamed(t, "dedup_events", st.coalition))
+			if err != nil {
+				t.Fatalf("dedup_events: %v", err)
+			}
+			if len(rows) != len(mine) {
+				t.Errorf("seed %d: dedup_events returned %d rows, want %d distinct events", seed, len(rows), len(mine))
+			}
+			rows, _, err = s.rows(chdbNamed(t, "commitments", st.coalition))
+			if err != nil {
+				t.Fatalf("commitments: %v", err)
+			}
+			want := schema.FoldCommitments(mine)
+			if len(rows) != len(want) {
+				t.Errorf("seed %d: commitments returned %d rows, want %d", seed, len(rows), len(want))
+			}
+			for _, r := range rows {
+				c := want[str(r["commitment_id"])]
+				if c == nil {
+					t.Errorf("seed %d: commitments returned unknown commitment %v", seed, r["commitment_id"])
+					continue
+				}
+				if (u64(r["known"]) != 0) != c.Known || (u64(r["withdrawn"]) != 0) != c.Withdrawn ||
+					(c.Known && (str(r["owner"]) != c.Owner || str(r["unit"]) != c.Unit || !chdbNear(f64(r["pledged"]), c.Pledged))) {
+					t.Errorf("seed %d: commitment %s: got %v, want %+v", seed, c.ID, r, *c)
+				}
+			}
+		}
+	})
+	t.Logf("TestCurrentClickHouse took %v", time.Since(began).Round(time.Millisecond))
+}
+
+// chdbCompareStatus returns the differences between got and want, field by
+// field, as CompareStatus in store_test.go reports them; floats are compared
+// with a relative tolerance since sums may be added in another order.
+func chdbCompareStatus(got, want []schema.CountryStatus) []string {
+	if len(got) != len(want) {
+		var gc, wc []string
+		for _, s := range got {
+			gc = append(gc, s.Country)
+		}
+		for _, s := range want {
+			wc = append(wc, s.Country)
+		}
+		return []string{fmt.Sprintf("got countries %v, want %v", gc, wc)}
+	}
+	var diffs []string
+	for i := range want {
+		g, w := got[i], want[i]
+		gl, wl := g.Lines, w.Lines
+		g.Lines, w.Lines = nil, nil
+		if !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			diffs = append(diffs, fmt.Sprintf("%s:\n got %s\nwant %s", w.Country, gj, wj))
+		}
+		if len(gl) != len(wl) {
+			diffs = append(diffs, fmt.Sprintf("%s: got %d lines %+v, want %d %+v", w.Country, len(gl), gl, len(wl), wl))
+			continue
+		}
+		for j := range wl {
+			a, b := gl[j], wl[j]
+			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments ||
+				!chdbNear(a.Pledged, b.Pledged) || !chdbNear(a.Delivered, b.Delivered) || !chdbNear(a.Withdrawn, b.Withdrawn) {
+				diffs = append(diffs, fmt.Sprintf("%s line %d: got %+v, want %+v", w.Country, j, a, b))
+			}
+		}
+	}
+	return diffs
+}
+
+func chdbNear(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
