@@ -16,9 +16,26 @@ type Row struct {
 	StreamSeq uint64
 }
 
-const insertEvents = `INSERT INTO events (event_id, revision, coalition, kind, actor, counterpart, participants,
- occurred_at, reported_at, source, confidence, summary, commitment_id, category, asset, quantity, unit,
- complete, destination, stance, severity, data, stream_seq, ingested_at)`
+// InsertColumns are the columns InsertEvents writes, in the order of
+// RowValues.
+const InsertColumns = `event_id, revision, retracted, coalition, kind, actor, counterpart, participants,
+ occurred_at, reported_at, source, confidence, summary, commitment_id, category, stage, asset, quantity, unit,
+ deadline, complete, destination, stance, severity, data, stream_seq, ingested_at`
+
+// RowValues returns the values of one row for InsertColumns, as the native
+// driver takes them (UUID, DateTime as UTC time.Time, Array as []string).
+func RowValues(r *Row, ingestedAt time.Time) []any {
+	e := &r.Event
+	c := columnsOf(e)
+	var retracted uint8
+	if e.Retracted {
+		retracted = 1
+	}
+	return []any{e.ID, e.Revision, retracted, e.Coalition, string(e.Kind), e.Actor, e.Counterpart, c.participants,
+		e.OccurredAt.UTC(), e.ReportedAt.UTC(), e.Source, e.ConfidenceOr1(), e.Summary, e.CommitmentID(),
+		c.category, c.stage, c.asset, c.quantity, c.unit, c.deadline, c.complete, c.destination, c.stance, c.severity,
+		string(r.Data), r.StreamSeq, ingestedAt.UTC()}
+}
 
 // InsertEvents writes rows in one batch (one INSERT, atomic on the server).
 // It is safe to retry with the same rows: readers take one row per event id.
@@ -26,19 +43,15 @@ func (s *Store) InsertEvents(ctx context.Context, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	b, err := s.conn.PrepareBatch(ctx, insertEvents)
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO events ("+InsertColumns+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert of %d events: %w", len(rows), err)
 	}
 	defer b.Abort()
-	now := time.Now().UTC()
-	for _, r := range rows {
-		c := columnsOf(&r.Event)
-		if err := b.Append(r.Event.ID, r.Event.Revision, r.Event.Coalition, string(r.Event.Kind), r.Event.Actor,
-			r.Event.Counterpart, c.participants, r.Event.OccurredAt.UTC(), r.Event.ReportedAt.UTC(), r.Event.Source,
-			r.Event.ConfidenceOr1(), r.Event.Summary, r.Event.CommitmentID(), c.category, c.asset, c.quantity, c.unit,
-			c.complete, c.destination, c.stance, c.severity, string(r.Data), r.StreamSeq, now); err != nil {
-			return fmt.Errorf("append event %s: %w", r.Event.ID, err)
+	now := time.Now()
+	for i := range rows {
+		if err := b.Append(RowValues(&rows[i], now)...); err != nil {
+			return fmt.Errorf("append event %s: %w", rows[i].Event.ID, err)
 		}
 	}
 	if err := b.Send(); err != nil {
@@ -50,6 +63,8 @@ func (s *Store) InsertEvents(ctx context.Context, rows []Row) error {
 type kindColumns struct {
 	participants []string
 	category     string
+	stage        string
+	deadline     time.Time
 	asset        string
 	quantity     float64
 	unit         string
@@ -61,7 +76,7 @@ type kindColumns struct {
 
 // columnsOf flattens an event's payload into the events table's columns.
 func columnsOf(e *schema.Event) kindColumns {
-	c := kindColumns{participants: []string{}}
+	c := kindColumns{participants: []string{}, deadline: time.Unix(0, 0).UTC()}
 	switch {
 	case e.Meeting != nil:
 		if e.Meeting.Participants != nil {
@@ -72,6 +87,10 @@ func columnsOf(e *schema.Event) kindColumns {
 	case e.Pledge != nil:
 		c.category, c.asset, c.destination = string(e.Pledge.Category), e.Pledge.Asset, e.Pledge.Destination
 		c.quantity, c.unit = e.Pledge.Measure()
+		c.stage = string(e.Pledge.Stage)
+		if d := e.Pledge.Deadline; d != nil {
+			c.deadline = d.UTC()
+		}
 	case e.Deployment != nil:
 		if e.Deployment.Quantity != nil {
 			c.quantity = *e.Deployment.Quantity

@@ -14,8 +14,8 @@ import (
 var sqlFS embed.FS
 
 // Query returns the text of a named query from queries/<name>.sql, without
-// comment lines, with its fragments (__DEDUP_EVENTS__, __COMMITMENTS__)
-// expanded.
+// comment lines, with its fragments (__ANOMALIES__, __COMMITMENTS__ and
+// __DEDUP_EVENTS__) expanded.
 func Query(name string) (string, error) {
 	b, err := sqlFS.ReadFile("queries/" + name + ".sql")
 	if err != nil {
@@ -23,6 +23,7 @@ func Query(name string) (string, error) {
 	}
 	s := stripComments(string(b))
 	for _, f := range []struct{ marker, file string }{
+		{"__ANOMALIES__", "anomalies"},
 		{"__COMMITMENTS__", "commitments"},
 		{"__DEDUP_EVENTS__", "dedup_events"},
 	} {

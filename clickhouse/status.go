@@ -8,32 +8,51 @@ import (
 	"github.com/coalitiondev/coalition/schema"
 )
 
-// CountryStatus returns every country's status in a coalition, sorted by
-// country code, computed in ClickHouse by the status_summary and
-// status_lines queries. It equals schema.Fold over the stored events.
+// CountryStatus returns every country's status in a coalition now. See
+// CountryStatusAsOf.
 func (s *Store) CountryStatus(ctx context.Context, coalition string) ([]schema.CountryStatus, error) {
-	params := map[string]any{"coalition": coalition}
+	return s.CountryStatusAsOf(ctx, coalition, time.Now())
+}
+
+// CountryStatusAsOf returns every country's status in a coalition from what
+// was known at asOf (events reported by then), sorted by country code,
+// computed in ClickHouse by the status_summary and status_lines queries. It
+// equals schema.FoldAsOf over the stored events.
+func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error) {
+	params := StatusParams(coalition, asOf)
 	summary, err := s.query(ctx, "status_summary", params)
 	if err != nil {
 		return nil, err
-	}
-	byCountry := map[string]*schema.CountryStatus{}
-	var out []schema.CountryStatus
-	for _, r := range summary {
-		out = append(out, statusFromSummary(coalition, r))
-	}
-	for i := range out {
-		byCountry[out[i].Country] = &out[i]
 	}
 	lines, err := s.query(ctx, "status_lines", params)
 	if err != nil {
 		return nil, err
 	}
+	return BuildStatus(coalition, summary, lines)
+}
+
+// StatusParams returns the parameters of the status queries.
+func StatusParams(coalition string, asOf time.Time) map[string]any {
+	return map[string]any{"coalition": coalition, "as_of": asOf.UTC().Truncate(time.Second)}
+}
+
+// BuildStatus assembles country status from the rows of status_summary and
+// status_lines, given as column name to value with the native driver's Go
+// types. Every driver's rows go through it.
+func BuildStatus(coalition string, summary, lines []map[string]any) ([]schema.CountryStatus, error) {
+	out := make([]schema.CountryStatus, 0, len(summary))
+	for _, r := range summary {
+		out = append(out, statusFromSummary(coalition, r))
+	}
+	byCountry := map[string]*schema.CountryStatus{}
+	for i := range out {
+		byCountry[out[i].Country] = &out[i]
+	}
 	if err := applyLines(byCountry, lines); err != nil {
 		return nil, err
 	}
 	for i := range out {
-		schema.SortLines(out[i].Lines)
+		out[i].Finish()
 	}
 	return out, nil
 }
@@ -47,6 +66,8 @@ func statusFromSummary(coalition string, r map[string]any) schema.CountryStatus 
 		HasStance:         u64(r["has_stance"]) != 0,
 		Stance:            schema.Stance(i64(r["stance"])),
 		StanceAt:          tm(r["stance_at"]),
+		HasPrevStance:     u64(r["has_prev_stance"]) != 0,
+		PrevStance:        schema.Stance(i64(r["prev_stance"])),
 		Meetings:          u64(r["meetings"]),
 		LastMeetingAt:     tm(r["last_meeting_at"]),
 		Pledges:           u64(r["pledges"]),
@@ -55,6 +76,7 @@ func statusFromSummary(coalition string, r map[string]any) schema.CountryStatus 
 		SanctionsImposed:  u64(r["sanctions_imposed"]),
 		SanctionsReceived: u64(r["sanctions_received"]),
 		Incidents:         u64(r["incidents"]),
+		MemberConflicts:   u64(r["member_conflicts"]),
 		LastActivityAt:    tm(r["last_activity_at"]),
 	}
 }
@@ -67,17 +89,30 @@ func applyLines(byCountry map[string]*schema.CountryStatus, rows []map[string]an
 		if st == nil {
 			return fmt.Errorf("status_lines: country %q has commitments but no summary row", code)
 		}
-		if n := u64(r["unmatched"]); n > 0 {
-			st.Unmatched += n
+		if str(r["category"]) == "" {
+			st.Unmatched += u64(r["unmatched"])
+			st.Anomalies += u64(r["anomalies"])
 			continue
 		}
 		st.Commitments += u64(r["commitments"])
 		st.Open += u64(r["open_count"])
 		st.Withdrawn += u64(r["withdrawn_count"])
+		for state, col := range map[schema.CommitmentState]string{
+			schema.StateAnnounced: "announced_count", schema.StateCommitted: "committed_count",
+			schema.StateAllocated: "allocated_count", schema.StatePartlyDelivered: "partly_delivered_count",
+			schema.StateDelivered: "delivered_count", schema.StateWithdrawn: "withdrawn_count",
+			schema.StateLapsed: "lapsed_count",
+		} {
+			st.ByState.Add(state, u64(r[col]))
+		}
+		if t := tm(r["oldest_open_at"]); !t.IsZero() && (st.OldestOpenAt.IsZero() || t.Before(st.OldestOpenAt)) {
+			st.OldestOpenAt = t
+		}
 		st.Lines = append(st.Lines, schema.StatusLine{
 			Category:    schema.Category(str(r["category"])),
 			Unit:        str(r["unit"]),
 			Commitments: u64(r["commitments"]),
+			Open:        u64(r["open_count"]),
 			Pledged:     f64(r["pledged_total"]),
 			Delivered:   f64(r["delivered_total"]),
 			Withdrawn:   f64(r["withdrawn_total"]),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -93,7 +94,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	applied := map[uint32]bool{}
 	rows, err := s.conn.Query(ctx, "SELECT version FROM schema_migrations")
-	if err == nil {
+	var ex *ch.Exception
+	switch {
+	case errors.As(err, &ex) && ex.Code == codeUnknownTable: // first run
+	case err != nil:
+		return fmt.Errorf("read schema_migrations: %w", err)
+	default:
 		for rows.Next() {
 			var v uint32
 			if err := rows.Scan(&v); err != nil {
@@ -112,7 +118,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			continue
 		}
 		for i, stmt := range m.Statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.conn.Exec(ctx, stmt); err != nil && !AlreadyApplied(err) {
 				return fmt.Errorf("migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
@@ -142,6 +148,24 @@ func createDatabase(ctx context.Context, open func(string) (driver.Conn, error),
 		return fmt.Errorf("create database %s: %w", db, err)
 	}
 	return nil
+}
+
+// ClickHouse error codes the store handles.
+const (
+	codeUnknownTable   = 60
+	codeIllegalColumn  = 44 // 18.16: "Cannot add column x: column with this name already exists"
+	codeDuplicateColum = 15
+)
+
+// AlreadyApplied reports whether a DDL error says the change is already
+// there (a column added by an earlier or concurrent run), which a migration
+// treats as done: 18.16 has no ADD COLUMN IF NOT EXISTS.
+func AlreadyApplied(err error) bool {
+	var ex *ch.Exception
+	if errors.As(err, &ex) && (ex.Code == codeIllegalColumn || ex.Code == codeDuplicateColum) {
+		return strings.Contains(ex.Message, "already exists")
+	}
+	return false
 }
 
 func quoteIdent(s string) string { return "`" + s + "`" }

@@ -99,11 +99,21 @@ func TestCountryStatusMatchesFold(t *testing.T) {
 			}
 			rows = rows[n:]
 		}
-		got, err := s.CountryStatus(ctx, coalition)
-		if err != nil {
-			t.Fatal(err)
+		// Now, and what was known at moments during the story.
+		moments := []time.Time{time.Now()}
+		for i := 0; i < 3; i++ {
+			moments = append(moments, time.Date(2015, 11, 13, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(20*24*3600))*time.Second))
 		}
-		want := schema.Fold(coalition, evs)
-		testkit.CompareStatus(t, got, want)
+		for _, at := range moments {
+			got, err := s.CountryStatusAsOf(ctx, coalition, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := schema.FoldAsOf(coalition, evs, at)
+			if len(want) == 0 && at.Year() > 2015 {
+				t.Fatalf("seed %d: empty fold", seed)
+			}
+			testkit.CompareStatus(t, got, want)
+		}
 	}
 }

@@ -39,10 +39,12 @@ func (k Kind) Valid() bool {
 //
 // ID is the event's identity and idempotency key: the same ID published twice
 // is one event. Revision orders corrections of the same event (a higher
-// revision replaces a lower one).
+// revision replaces a lower one); a revision with Retracted set withdraws
+// the event from every figure, like a deleted ACLED record.
 type Event struct {
 	ID          uuid.UUID `json:"id"`
 	Revision    uint32    `json:"revision,omitempty"`
+	Retracted   bool      `json:"retracted,omitempty"`
 	Kind        Kind      `json:"kind"`
 	Coalition   string    `json:"coalition"`
 	Actor       string    `json:"actor"`
@@ -108,15 +110,51 @@ func (c Category) Valid() bool {
 // commitment CommitmentID. A pledge is measured either in Quantity of Unit
 // (650 soldiers, 1 air base) or in Amount of Currency (ISO 4217), or not at
 // all (an unquantified promise).
+//
+// Stage says how far the commitment has got (default announced); Deadline,
+// when given, is when delivery is due: an undelivered commitment lapses
+// after it.
 type Pledge struct {
-	CommitmentID string   `json:"commitment_id"`
-	Category     Category `json:"category"`
-	Asset        string   `json:"asset"`
-	Quantity     *float64 `json:"quantity,omitempty"`
-	Unit         string   `json:"unit,omitempty"`
-	Amount       *float64 `json:"amount,omitempty"`
-	Currency     string   `json:"currency,omitempty"`
-	Destination  string   `json:"destination,omitempty"`
+	CommitmentID string     `json:"commitment_id"`
+	Category     Category   `json:"category"`
+	Stage        Stage      `json:"stage,omitempty"`
+	Asset        string     `json:"asset"`
+	Quantity     *float64   `json:"quantity,omitempty"`
+	Unit         string     `json:"unit,omitempty"`
+	Amount       *float64   `json:"amount,omitempty"`
+	Currency     string     `json:"currency,omitempty"`
+	Destination  string     `json:"destination,omitempty"`
+	Deadline     *time.Time `json:"deadline,omitempty"`
+}
+
+// Stage is how far a pledged commitment has got before delivery, after the
+// Kiel Institute's Ukraine Support Tracker: announced, then committed, then
+// allocated. The stages are ordered; a commitment is at the highest stage
+// any of its pledges reached.
+type Stage string
+
+// The pledge stages, in order.
+const (
+	StageAnnounced Stage = "announced" // said in public
+	StageCommitted Stage = "committed" // formally decided (cabinet, parliament)
+	StageAllocated Stage = "allocated" // means assigned (units named, funds budgeted)
+)
+
+// Stages lists the stages in order.
+var Stages = []Stage{StageAnnounced, StageCommitted, StageAllocated}
+
+// Rank returns the stage's position (1..3; an empty stage is announced), or
+// 0 for an unknown stage.
+func (s Stage) Rank() int {
+	if s == "" {
+		return 1
+	}
+	for i, v := range Stages {
+		if s == v {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // Measure returns the pledge's size and unit: Quantity and Unit, or Amount and

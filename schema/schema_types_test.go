@@ -273,6 +273,9 @@ func TestSchemaTypesMatchGo(t *testing.T) {
 		return schemaObj(t, event, "$defs", def)
 	}
 	jsonType := func(typ reflect.Type) (string, string) {
+		if typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
 		switch typ {
 		case reflect.TypeFor[time.Time]():
 			return "string", "date-time"

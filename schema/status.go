@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// CountryStatus is one country's standing in one coalition, as computed from
-// the set of distinct events. It is a pure function of that set: the order of
-// arrival, duplicates and redeliveries do not change it. Times are kept to
-// the second, as stored.
+// CountryStatus is one country's standing in one coalition at a moment, as
+// computed from the set of distinct events known then. It is a pure function
+// of that set and the moment: the order of arrival, duplicates and
+// redeliveries do not change it. Times are kept to the second, as stored.
 type CountryStatus struct {
 	Coalition string `json:"coalition"`
 	Country   string `json:"country"`
@@ -17,10 +17,13 @@ type CountryStatus struct {
 	// Events counts the distinct events with this country as the actor.
 	Events uint64 `json:"events"`
 	// HasStance says whether the country made any statement; Stance is the
-	// latest by occurrence time (ties broken by event id), at StanceAt.
-	HasStance bool      `json:"has_stance"`
-	Stance    Stance    `json:"stance"`
-	StanceAt  time.Time `json:"stance_at"`
+	// latest by occurrence time (ties broken by event id), at StanceAt;
+	// PrevStance is the one before it, if any.
+	HasStance     bool      `json:"has_stance"`
+	Stance        Stance    `json:"stance"`
+	StanceAt      time.Time `json:"stance_at"`
+	HasPrevStance bool      `json:"has_prev_stance"`
+	PrevStance    Stance    `json:"prev_stance"`
 	// Meetings counts meetings the country took part in (as actor,
 	// counterpart or participant); LastMeetingAt is the latest.
 	Meetings      uint64    `json:"meetings"`
@@ -31,74 +34,88 @@ type CountryStatus struct {
 	Deployments uint64 `json:"deployments"`
 	Withdrawals uint64 `json:"withdrawals"`
 	// SanctionsImposed and SanctionsReceived count sanctions by and on the
-	// country; Incidents counts incidents it was party to.
+	// country; Incidents counts incidents it was party to. MemberConflicts
+	// counts the sanctions and incidents, either way, between the country
+	// and another member (a country that is the actor of some event in the
+	// coalition).
 	SanctionsImposed  uint64 `json:"sanctions_imposed"`
 	SanctionsReceived uint64 `json:"sanctions_received"`
 	Incidents         uint64 `json:"incidents"`
+	MemberConflicts   uint64 `json:"member_conflicts"`
 	// LastActivityAt is the occurrence time of the country's latest event as
 	// actor.
 	LastActivityAt time.Time `json:"last_activity_at"`
 
 	// Commitments counts the commitments the country owns (it made their
-	// defining pledge); Open those neither withdrawn nor delivered in full;
-	// Withdrawn those withdrawn.
-	Commitments uint64 `json:"commitments"`
-	Open        uint64 `json:"open"`
-	Withdrawn   uint64 `json:"withdrawn"`
+	// defining pledge); ByState splits them by state; Open counts those
+	// still awaited and Withdrawn those withdrawn. OldestOpenAt is when the
+	// oldest open commitment was first pledged (zero if none is open).
+	Commitments  uint64      `json:"commitments"`
+	Open         uint64      `json:"open"`
+	Withdrawn    uint64      `json:"withdrawn"`
+	ByState      StateCounts `json:"by_state"`
+	OldestOpenAt time.Time   `json:"oldest_open_at"`
 	// Unmatched counts the country's deployment and withdrawal events on
-	// commitments that no pledge opened (each event once).
+	// commitments that no pledge opened (each event once); Anomalies counts
+	// every anomaly attributed to the country, unmatched ones included.
 	Unmatched uint64 `json:"unmatched"`
+	Anomalies uint64 `json:"anomalies"`
 	// Lines totals the country's commitments by category and unit.
 	Lines []StatusLine `json:"lines"`
+	// Label sums the status up, by the rules of StatusLabel.
+	Label Label `json:"label"`
+}
+
+// StateCounts counts commitments by state.
+type StateCounts struct {
+	Announced       uint64 `json:"announced"`
+	Committed       uint64 `json:"committed"`
+	Allocated       uint64 `json:"allocated"`
+	PartlyDelivered uint64 `json:"partly_delivered"`
+	Delivered       uint64 `json:"delivered"`
+	Withdrawn       uint64 `json:"withdrawn"`
+	Lapsed          uint64 `json:"lapsed"`
+}
+
+// Add counts one commitment in state s.
+func (sc *StateCounts) Add(s CommitmentState, n uint64) {
+	switch s {
+	case StateAnnounced:
+		sc.Announced += n
+	case StateCommitted:
+		sc.Committed += n
+	case StateAllocated:
+		sc.Allocated += n
+	case StatePartlyDelivered:
+		sc.PartlyDelivered += n
+	case StateDelivered:
+		sc.Delivered += n
+	case StateWithdrawn:
+		sc.Withdrawn += n
+	case StateLapsed:
+		sc.Lapsed += n
+	}
 }
 
 // StatusLine totals one country's commitments of one category and unit.
 // Pledged adds up every commitment's pledged size, withdrawn or not;
 // Withdrawn is the part of Pledged on withdrawn commitments; Delivered adds
 // up deliveries (a complete delivery counts as at least the pledged size).
+// Fulfilment is Delivered / Pledged, 0 when nothing quantified was pledged.
 type StatusLine struct {
 	Category    Category `json:"category"`
 	Unit        string   `json:"unit"`
 	Commitments uint64   `json:"commitments"`
+	Open        uint64   `json:"open"`
 	Pledged     float64  `json:"pledged"`
 	Delivered   float64  `json:"delivered"`
 	Withdrawn   float64  `json:"withdrawn"`
-}
-
-// Commitment is the state of one commitment folded from its events: the
-// defining pledge (the latest pledge by occurrence time, ties broken by event
-// id), the deliveries against it, and whether it was withdrawn.
-type Commitment struct {
-	ID        string
-	Known     bool // a pledge opened it
-	Owner     string
-	Category  Category
-	Unit      string
-	Pledged   float64
-	Delivered float64
-	Complete  bool
-	Withdrawn bool
-	// Actors has the actor of every deployment and withdrawal on the
-	// commitment, one entry per event, sorted; it makes Unmatched counts for
-	// commitments no pledge opened.
-	Actors []string
-}
-
-// IsOpen reports whether the commitment is still awaited: opened, not
-// withdrawn and not delivered in full.
-func (c *Commitment) IsOpen() bool {
-	if !c.Known || c.Withdrawn || c.Complete {
-		return false
-	}
-	if c.Unit == "" {
-		return true // unquantified: open until a complete delivery
-	}
-	return c.Delivered < c.Pledged
+	Fulfilment  float64  `json:"fulfilment"`
 }
 
 // Dedup returns one event per id: the highest revision, ties broken by the
 // greater canonical JSON encoding, which is what storage keeps too. The
-// result is sorted by id.
+// result is sorted by id. Retracted events are kept (see Knowledge).
 func Dedup(events []Event) []Event {
 	best := map[[16]byte]Event{}
 	keys := map[[16]byte]string{}
@@ -118,6 +135,27 @@ func Dedup(events []Event) []Event {
 	return out
 }
 
+// Knowledge returns what was known of a coalition at the moment asOf: the
+// events reported by then (to the second), one per id (Dedup), without the
+// retracted ones.
+func Knowledge(coalition string, events []Event, asOf time.Time) []Event {
+	var known []Event
+	limit := asOf.Unix()
+	for _, ev := range events {
+		if ev.Coalition == coalition && ev.ReportedAt.Unix() <= limit {
+			known = append(known, ev)
+		}
+	}
+	known = Dedup(known)
+	out := known[:0]
+	for _, ev := range known {
+		if !ev.Retracted {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // later reports whether event a comes after b in the order used to pick the
 // latest stance or defining pledge: occurrence time to the second, then
 // event id as text.
@@ -128,69 +166,18 @@ func later(a, b *Event) bool {
 	return a.ID.String() > b.ID.String()
 }
 
-// FoldCommitments folds deduplicated events of one coalition into the state
-// of each commitment, keyed by commitment id.
-func FoldCommitments(events []Event) map[string]*Commitment {
-	out := map[string]*Commitment{}
-	defining := map[string]*Event{}
-	deliveredSum := map[string]float64{}
-	for i := range events {
-		ev := &events[i]
-		id := ev.CommitmentID()
-		if id == "" {
-			continue
-		}
-		c := out[id]
-		if c == nil {
-			c = &Commitment{ID: id}
-			out[id] = c
-		}
-		switch ev.Kind {
-		case KindPledge:
-			c.Known = true
-			if d := defining[id]; d == nil || later(ev, d) {
-				defining[id] = ev
-			}
-		case KindDeployment:
-			if ev.Deployment.Quantity != nil {
-				deliveredSum[id] += *ev.Deployment.Quantity
-			}
-			if ev.Deployment.Complete {
-				c.Complete = true
-			}
-		case KindWithdrawal:
-			c.Withdrawn = true
-		}
-		if ev.Kind != KindPledge {
-			c.Actors = append(c.Actors, ev.Actor)
-		}
-	}
-	for id, c := range out {
-		if d := defining[id]; d != nil {
-			c.Owner, c.Category = d.Actor, d.Pledge.Category
-			c.Pledged, c.Unit = d.Pledge.Measure()
-		}
-		sort.Strings(c.Actors)
-		c.Delivered = deliveredSum[id]
-		if c.Complete && c.Delivered < c.Pledged {
-			c.Delivered = c.Pledged
-		}
-	}
-	return out
+// Fold computes every country's status in one coalition as of now. See
+// FoldAsOf.
+func Fold(coalition string, events []Event) []CountryStatus {
+	return FoldAsOf(coalition, events, time.Now())
 }
 
-// Fold computes every country's status in one coalition from a set of
-// events: duplicates are removed first (see Dedup), events of other
-// coalitions are ignored. The result is sorted by country code. This is the
-// reference the ClickHouse queries are tested against.
-func Fold(coalition string, events []Event) []CountryStatus {
-	var mine []Event
-	for _, ev := range events {
-		if ev.Coalition == coalition {
-			mine = append(mine, ev)
-		}
-	}
-	mine = Dedup(mine)
+// FoldAsOf computes every country's status in one coalition from what was
+// known at the moment asOf (see Knowledge); deadlines are judged at asOf.
+// Events of other coalitions are ignored. The result is sorted by country
+// code. This is the reference the ClickHouse queries are tested against.
+func FoldAsOf(coalition string, events []Event, asOf time.Time) []CountryStatus {
+	mine := Knowledge(coalition, events, asOf)
 	st := map[string]*CountryStatus{}
 	get := func(code string) *CountryStatus {
 		s := st[code]
@@ -200,12 +187,16 @@ func Fold(coalition string, events []Event) []CountryStatus {
 		}
 		return s
 	}
-	stanceEv := map[string]*Event{}
+	members := map[string]bool{}
+	for i := range mine {
+		members[mine[i].Actor] = true
+	}
+	statements := map[string][]*Event{}
 	for i := range mine {
 		ev := &mine[i]
 		a := get(ev.Actor)
 		a.Events++
-		if t := ev.OccurredAt.Truncate(time.Second); t.After(a.LastActivityAt) {
+		if t := sec(ev.OccurredAt); t.After(a.LastActivityAt) {
 			a.LastActivityAt = t
 		}
 		if ev.Counterpart != "" {
@@ -216,14 +207,12 @@ func Fold(coalition string, events []Event) []CountryStatus {
 			for _, c := range meetingCountries(ev) {
 				s := get(c)
 				s.Meetings++
-				if t := ev.OccurredAt.Truncate(time.Second); t.After(s.LastMeetingAt) {
+				if t := sec(ev.OccurredAt); t.After(s.LastMeetingAt) {
 					s.LastMeetingAt = t
 				}
 			}
 		case KindStatement:
-			if cur := stanceEv[ev.Actor]; cur == nil || later(ev, cur) {
-				stanceEv[ev.Actor] = ev
-			}
+			statements[ev.Actor] = append(statements[ev.Actor], ev)
 		case KindPledge:
 			a.Pledges++
 		case KindDeployment:
@@ -237,17 +226,26 @@ func Fold(coalition string, events []Event) []CountryStatus {
 			a.Incidents++
 			get(ev.Counterpart).Incidents++
 		}
+		if (ev.Kind == KindSanction || ev.Kind == KindIncident) && members[ev.Counterpart] {
+			a.MemberConflicts++
+			get(ev.Counterpart).MemberConflicts++
+		}
 	}
-	for code, ev := range stanceEv {
+	for code, evs := range statements {
+		sort.Slice(evs, func(i, j int) bool { return later(evs[j], evs[i]) })
 		s := get(code)
-		s.HasStance, s.Stance, s.StanceAt = true, ev.Statement.Stance, ev.OccurredAt.Truncate(time.Second).UTC()
+		last := evs[len(evs)-1]
+		s.HasStance, s.Stance, s.StanceAt = true, last.Statement.Stance, sec(last.OccurredAt)
+		if len(evs) > 1 {
+			s.HasPrevStance, s.PrevStance = true, evs[len(evs)-2].Statement.Stance
+		}
 	}
 	type lineKey struct {
 		cat  Category
 		unit string
 	}
 	lines := map[string]map[lineKey]*StatusLine{}
-	commitments := FoldCommitments(mine)
+	commitments, anomalies := FoldCommitments(mine, asOf)
 	ids := make([]string, 0, len(commitments))
 	for id := range commitments {
 		ids = append(ids, id)
@@ -256,18 +254,19 @@ func Fold(coalition string, events []Event) []CountryStatus {
 	for _, id := range ids {
 		c := commitments[id]
 		if !c.Known {
-			for _, a := range c.Actors {
-				get(a).Unmatched++
-			}
 			continue
 		}
 		s := get(c.Owner)
 		s.Commitments++
-		if c.Withdrawn {
+		s.ByState.Add(c.State, 1)
+		if c.State == StateWithdrawn {
 			s.Withdrawn++
 		}
 		if c.IsOpen() {
 			s.Open++
+			if s.OldestOpenAt.IsZero() || c.AnnouncedAt.Before(s.OldestOpenAt) {
+				s.OldestOpenAt = c.AnnouncedAt
+			}
 		}
 		if lines[c.Owner] == nil {
 			lines[c.Owner] = map[lineKey]*StatusLine{}
@@ -279,10 +278,20 @@ func Fold(coalition string, events []Event) []CountryStatus {
 			lines[c.Owner][k] = l
 		}
 		l.Commitments++
+		if c.IsOpen() {
+			l.Open++
+		}
 		l.Pledged += c.Pledged
 		l.Delivered += c.Delivered
 		if c.Withdrawn {
 			l.Withdrawn += c.Pledged
+		}
+	}
+	for _, a := range anomalies {
+		s := get(a.Country)
+		s.Anomalies++
+		if a.Kind == AnomalyUnknownCommitment {
+			s.Unmatched++
 		}
 	}
 	out := make([]CountryStatus, 0, len(st))
@@ -290,13 +299,30 @@ func Fold(coalition string, events []Event) []CountryStatus {
 		for _, l := range lines[code] {
 			s.Lines = append(s.Lines, *l)
 		}
-		SortLines(s.Lines)
-		s.LastActivityAt = s.LastActivityAt.UTC()
-		s.LastMeetingAt = s.LastMeetingAt.UTC()
+		s.Finish()
 		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Country < out[j].Country })
 	return out
+}
+
+// Finish computes the derived fields (each line's Fulfilment, the Label),
+// sorts the lines and puts times in UTC. Every path that builds a
+// CountryStatus ends with it.
+func (s *CountryStatus) Finish() {
+	SortLines(s.Lines)
+	for i := range s.Lines {
+		l := &s.Lines[i]
+		l.Fulfilment = 0
+		if l.Pledged > 0 {
+			l.Fulfilment = l.Delivered / l.Pledged
+		}
+	}
+	s.StanceAt = s.StanceAt.UTC()
+	s.LastActivityAt = s.LastActivityAt.UTC()
+	s.LastMeetingAt = s.LastMeetingAt.UTC()
+	s.OldestOpenAt = s.OldestOpenAt.UTC()
+	s.Label = StatusLabel(s)
 }
 
 // SortLines orders status lines by category, then unit.

@@ -250,8 +250,11 @@ func (e *Event) payloadProblems() []Problem {
 		KindDeployment: e.Deployment != nil, KindWithdrawal: e.Withdrawal != nil,
 		KindSanction: e.Sanction != nil, KindIncident: e.Incident != nil,
 	}
+	if e.Retracted && e.Revision == 0 {
+		add("revision", "a retraction is a revision of an earlier event: must be 1 or more")
+	}
 	for _, k := range Kinds {
-		if k == e.Kind && !set[k] {
+		if k == e.Kind && !set[k] && !e.Retracted {
 			add(string(k), "required for a %s", k)
 		}
 		if k != e.Kind && set[k] {
@@ -289,6 +292,12 @@ func (e *Event) payloadProblems() []Problem {
 		}
 		if !p.Category.Valid() {
 			add("pledge.category", "unknown category %q", p.Category)
+		}
+		if p.Stage.Rank() == 0 {
+			add("pledge.stage", "unknown stage %q: want announced, committed or allocated", p.Stage)
+		}
+		if d := p.Deadline; d != nil && (d.Before(minTime) || !d.Before(maxTime)) {
+			add("pledge.deadline", "must be between 1900 and 2199, got %s", d.Format(time.RFC3339))
 		}
 		if p.Asset == "" {
 			add("pledge.asset", "required")

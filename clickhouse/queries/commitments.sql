@@ -1,33 +1,60 @@
--- One row per commitment in a coalition: its defining pledge (the latest by
--- occurrence time, ties broken by event id), what was delivered against it,
--- and whether it was withdrawn. Commitments that no pledge opened come out
--- with known = 0; actors lists who made each deployment and withdrawal.
--- The rules are schema.FoldCommitments'. Other queries include it where
--- they say __COMMITMENTS__. Parameter: @coalition.
+-- One row per commitment in a coalition at @as_of, by the rules of
+-- schema.FoldCommitments: the defining pledge (the latest by occurrence
+-- time, ties broken by event id) gives owner, category, unit, size and
+-- deadline; the stage is the highest any pledge reached; deliveries add up;
+-- the first withdrawal closes it; state follows schema.CommitmentState.
+-- acts lists every deployment and withdrawal (actor, event id, time, kind)
+-- for the anomaly checks. Other queries include it where they say
+-- __COMMITMENTS__. Parameters: @coalition, @as_of.
 SELECT
-    commitment_id,
-    toUInt8(countIf(e_kind = 'pledge') > 0) AS known,
-    argMaxIf(e_actor, (e_at, e_id), e_kind = 'pledge') AS owner,
-    argMaxIf(e_category, (e_at, e_id), e_kind = 'pledge') AS category,
-    argMaxIf(e_unit, (e_at, e_id), e_kind = 'pledge') AS unit,
-    argMaxIf(e_quantity, (e_at, e_id), e_kind = 'pledge') AS pledged,
-    sumIf(e_quantity, e_kind = 'deployment') AS delivered_sum,
-    maxIf(e_complete, e_kind = 'deployment') AS complete,
-    toUInt8(countIf(e_kind = 'withdrawal') > 0) AS withdrawn,
-    groupArrayIf(e_actor, e_kind != 'pledge') AS actors
+    commitment_id, known, owner, category, asset, unit, pledged, deadline, announced_at,
+    delivered_sum, complete, deliveries, first_delivery_at, withdrawn, withdrawn_at, acts,
+    if(complete = 1 AND delivered_sum < pledged, pledged, delivered_sum) AS delivered,
+    multiIf(
+        known = 0, 'unknown',
+        withdrawn = 1, 'withdrawn',
+        complete = 1 OR (pledged > 0 AND delivered_sum >= pledged), 'delivered',
+        deliveries > 0, 'partly_delivered',
+        deadline > toDateTime(0, 'UTC') AND deadline < @as_of, 'lapsed',
+        arrayElement(['announced', 'committed', 'allocated'], toUInt64(stage_rank))
+    ) AS state
 FROM
 (
     SELECT
         commitment_id,
-        kind AS e_kind,
-        actor AS e_actor,
-        category AS e_category,
-        unit AS e_unit,
-        quantity AS e_quantity,
-        complete AS e_complete,
-        occurred_at AS e_at,
-        toString(event_id) AS e_id
-    FROM (__DEDUP_EVENTS__)
-    WHERE commitment_id != ''
+        toUInt8(countIf(e_kind = 'pledge') > 0) AS known,
+        argMaxIf(e_actor, (e_at, e_id), e_kind = 'pledge') AS owner,
+        argMaxIf(e_category, (e_at, e_id), e_kind = 'pledge') AS category,
+        argMaxIf(e_asset, (e_at, e_id), e_kind = 'pledge') AS asset,
+        argMaxIf(e_unit, (e_at, e_id), e_kind = 'pledge') AS unit,
+        argMaxIf(e_quantity, (e_at, e_id), e_kind = 'pledge') AS pledged,
+        argMaxIf(e_deadline, (e_at, e_id), e_kind = 'pledge') AS deadline,
+        maxIf(multiIf(e_stage = 'allocated', 3, e_stage = 'committed', 2, 1), e_kind = 'pledge') AS stage_rank,
+        minIf(e_at, e_kind = 'pledge') AS announced_at,
+        sumIf(e_quantity, e_kind = 'deployment') AS delivered_sum,
+        maxIf(e_complete, e_kind = 'deployment') AS complete,
+        countIf(e_kind = 'deployment') AS deliveries,
+        minIf(e_at, e_kind = 'deployment') AS first_delivery_at,
+        toUInt8(countIf(e_kind = 'withdrawal') > 0) AS withdrawn,
+        minIf(e_at, e_kind = 'withdrawal') AS withdrawn_at,
+        groupArrayIf((e_actor, e_id, e_at, toString(e_kind)), e_kind != 'pledge') AS acts
+    FROM
+    (
+        SELECT
+            commitment_id,
+            kind AS e_kind,
+            actor AS e_actor,
+            category AS e_category,
+            asset AS e_asset,
+            unit AS e_unit,
+            quantity AS e_quantity,
+            complete AS e_complete,
+            stage AS e_stage,
+            deadline AS e_deadline,
+            occurred_at AS e_at,
+            toString(event_id) AS e_id
+        FROM (__DEDUP_EVENTS__)
+        WHERE commitment_id != ''
+    )
+    GROUP BY commitment_id
 )
-GROUP BY commitment_id

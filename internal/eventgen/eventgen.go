@@ -48,6 +48,15 @@ func Events(r *rand.Rand, n int, o Options) []schema.Event {
 			ev.ID, ev.Coalition = prev.ID, prev.Coalition
 			ev.Revision = latest[prev.ID] + 1
 			latest[ev.ID] = ev.Revision
+			if r.IntN(4) == 0 { // a retraction, sometimes without its payload
+				ev.Kind, ev.Actor = prev.Kind, prev.Actor
+				ev.Meeting, ev.Statement, ev.Pledge, ev.Deployment = prev.Meeting, prev.Statement, prev.Pledge, prev.Deployment
+				ev.Withdrawal, ev.Sanction, ev.Incident, ev.Counterpart = prev.Withdrawal, prev.Sanction, prev.Incident, prev.Counterpart
+				ev.Retracted = true
+				if r.IntN(2) == 0 && ev.Kind != schema.KindSanction && ev.Kind != schema.KindIncident {
+					ev.Meeting, ev.Statement, ev.Pledge, ev.Deployment, ev.Withdrawal = nil, nil, nil, nil, nil
+				}
+			}
 			out = append(out, ev)
 			continue
 		}
@@ -118,6 +127,11 @@ func One(r *rand.Rand, o Options) schema.Event {
 		}
 		if r.IntN(2) == 0 {
 			p.Destination = "MLI"
+		}
+		p.Stage = []schema.Stage{"", schema.StageAnnounced, schema.StageCommitted, schema.StageAllocated}[r.IntN(4)]
+		if r.IntN(3) == 0 {
+			d := start.Add(time.Duration(7*24+r.IntN(21*24)) * time.Hour)
+			p.Deadline = &d
 		}
 		ev.Pledge = p
 	case schema.KindDeployment:

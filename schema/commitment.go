@@ -1,0 +1,230 @@
+package schema
+
+import (
+	"sort"
+	"time"
+)
+
+// CommitmentState is where a commitment stands in its lifecycle.
+//
+//	announced ─► committed ─► allocated ─┐    (pledges; the highest stage reached)
+//	     │            │           │      ├─► partly_delivered ─► delivered   (deployments)
+//	     └────────────┴───────────┴──────┘
+//	any state before delivered ─► withdrawn    (a withdrawal)
+//	announced/committed/allocated ─► lapsed    (deadline passed with nothing delivered)
+//
+// The state is a function of the commitment's events known at a moment:
+// withdrawn if any withdrawal; else delivered if a deployment says complete
+// or the deliveries reach a positive pledged size; else partly_delivered if
+// anything was delivered; else lapsed if the defining pledge's deadline is
+// before the moment; else the highest stage of its pledges.
+type CommitmentState string
+
+// The commitment states.
+const (
+	StateAnnounced       CommitmentState = "announced"
+	StateCommitted       CommitmentState = "committed"
+	StateAllocated       CommitmentState = "allocated"
+	StatePartlyDelivered CommitmentState = "partly_delivered"
+	StateDelivered       CommitmentState = "delivered"
+	StateWithdrawn       CommitmentState = "withdrawn"
+	StateLapsed          CommitmentState = "lapsed"
+	StateUnknown         CommitmentState = "unknown" // deployments or withdrawals, but no pledge
+)
+
+// Open reports whether a commitment in this state is still awaited.
+func (s CommitmentState) Open() bool {
+	switch s {
+	case StateAnnounced, StateCommitted, StateAllocated, StatePartlyDelivered:
+		return true
+	}
+	return false
+}
+
+// Commitment is the state of one commitment folded from its events.
+type Commitment struct {
+	ID    string
+	Known bool // a pledge opened it
+	// From the defining pledge: the latest by occurrence time, ties broken
+	// by event id.
+	Owner    string
+	Category Category
+	Asset    string
+	Unit     string
+	Pledged  float64
+	Deadline time.Time
+	// Stage is the highest stage any pledge reached; AnnouncedAt the
+	// occurrence time of the first pledge.
+	Stage       Stage
+	AnnouncedAt time.Time
+	// Delivered adds up deployment quantities; Complete says a deployment
+	// declared delivery in full, which counts as at least Pledged.
+	Delivered       float64
+	Complete        bool
+	Deliveries      int
+	FirstDeliveryAt time.Time
+	Withdrawn       bool
+	WithdrawnAt     time.Time // the first withdrawal
+	State           CommitmentState
+}
+
+// IsOpen reports whether the commitment is still awaited.
+func (c *Commitment) IsOpen() bool { return c.State.Open() }
+
+// AnomalyKind names an illegal or suspicious transition. Anomalies are
+// recorded and reported; the events behind them still count as described.
+type AnomalyKind string
+
+// The anomaly kinds.
+const (
+	// A deployment or withdrawal on a commitment no pledge opened. Its
+	// quantities count nowhere.
+	AnomalyUnknownCommitment AnomalyKind = "unknown_commitment"
+	// A deployment that occurred after the commitment was withdrawn. It
+	// still adds to Delivered: the means did arrive.
+	AnomalyDeliveryAfterWithdrawal AnomalyKind = "delivery_after_withdrawal"
+	// A deployment or withdrawal by a country other than the commitment's
+	// owner. It still counts, on the owner's commitment.
+	AnomalyActorMismatch AnomalyKind = "actor_mismatch"
+	// Deliveries adding up to more than a positive pledged size.
+	AnomalyOverDelivery AnomalyKind = "over_delivery"
+)
+
+// Anomaly is one recorded anomaly, attributed to a country.
+type Anomaly struct {
+	Kind         AnomalyKind `json:"kind"`
+	Country      string      `json:"country"`
+	CommitmentID string      `json:"commitment_id"`
+	EventID      string      `json:"event_id,omitempty"` // empty for over_delivery
+}
+
+// sec is the resolution at which times are compared and stored.
+func sec(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Unix(t.Unix(), 0).UTC()
+}
+
+// FoldCommitments folds the events of one coalition, already reduced to
+// what counts (see Knowledge), into each commitment's state at the moment
+// asOf, and lists the anomalies. Commitments are keyed by id.
+func FoldCommitments(events []Event, asOf time.Time) (map[string]*Commitment, []Anomaly) {
+	out := map[string]*Commitment{}
+	defining := map[string]*Event{}
+	var others []*Event
+	for i := range events {
+		ev := &events[i]
+		id := ev.CommitmentID()
+		if id == "" {
+			continue
+		}
+		c := out[id]
+		if c == nil {
+			c = &Commitment{ID: id}
+			out[id] = c
+		}
+		at := sec(ev.OccurredAt)
+		switch ev.Kind {
+		case KindPledge:
+			c.Known = true
+			if d := defining[id]; d == nil || later(ev, d) {
+				defining[id] = ev
+			}
+			if ev.Pledge.Stage.Rank() > c.Stage.Rank() || c.Stage == "" {
+				c.Stage = ev.Pledge.Stage
+			}
+			if c.AnnouncedAt.IsZero() || at.Before(c.AnnouncedAt) {
+				c.AnnouncedAt = at
+			}
+		case KindDeployment:
+			if q := ev.Deployment.Quantity; q != nil {
+				c.Delivered += *q
+			}
+			c.Complete = c.Complete || ev.Deployment.Complete
+			c.Deliveries++
+			if c.FirstDeliveryAt.IsZero() || at.Before(c.FirstDeliveryAt) {
+				c.FirstDeliveryAt = at
+			}
+			others = append(others, ev)
+		case KindWithdrawal:
+			if !c.Withdrawn || at.Before(c.WithdrawnAt) {
+				c.WithdrawnAt = at
+			}
+			c.Withdrawn = true
+			others = append(others, ev)
+		}
+	}
+	var anomalies []Anomaly
+	for id, c := range out {
+		if d := defining[id]; d != nil {
+			c.Owner, c.Category, c.Asset = d.Actor, d.Pledge.Category, d.Pledge.Asset
+			c.Pledged, c.Unit = d.Pledge.Measure()
+			if d.Pledge.Deadline != nil {
+				c.Deadline = sec(*d.Pledge.Deadline)
+			}
+		}
+		if c.Stage == "" {
+			c.Stage = StageAnnounced
+		}
+		if c.Known && c.Pledged > 0 && c.Delivered > c.Pledged {
+			anomalies = append(anomalies, Anomaly{Kind: AnomalyOverDelivery, Country: c.Owner, CommitmentID: id})
+		}
+		if c.Complete && c.Delivered < c.Pledged {
+			c.Delivered = c.Pledged
+		}
+		c.State = commitmentState(c, asOf)
+	}
+	for _, ev := range others {
+		c := out[ev.CommitmentID()]
+		a := Anomaly{Country: ev.Actor, CommitmentID: c.ID, EventID: ev.ID.String()}
+		switch {
+		case !c.Known:
+			a.Kind = AnomalyUnknownCommitment
+			anomalies = append(anomalies, a)
+			continue
+		case ev.Actor != c.Owner:
+			a.Kind = AnomalyActorMismatch
+			anomalies = append(anomalies, a)
+		}
+		if ev.Kind == KindDeployment && c.Withdrawn && sec(ev.OccurredAt).After(c.WithdrawnAt) {
+			a.Kind = AnomalyDeliveryAfterWithdrawal
+			anomalies = append(anomalies, a)
+		}
+	}
+	SortAnomalies(anomalies)
+	return out, anomalies
+}
+
+func commitmentState(c *Commitment, asOf time.Time) CommitmentState {
+	switch {
+	case !c.Known:
+		return StateUnknown
+	case c.Withdrawn:
+		return StateWithdrawn
+	case c.Complete || (c.Pledged > 0 && c.Delivered >= c.Pledged):
+		return StateDelivered
+	case c.Deliveries > 0:
+		return StatePartlyDelivered
+	case !c.Deadline.IsZero() && c.Deadline.Before(sec(asOf)):
+		return StateLapsed
+	}
+	return CommitmentState(c.Stage)
+}
+
+// SortAnomalies orders anomalies by country, commitment, kind and event.
+func SortAnomalies(as []Anomaly) {
+	sort.Slice(as, func(i, j int) bool {
+		a, b := as[i], as[j]
+		if a.Country != b.Country {
+			return a.Country < b.Country
+		}
+		if a.CommitmentID != b.CommitmentID {
+			return a.CommitmentID < b.CommitmentID
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.EventID < b.EventID
+	})
+}
