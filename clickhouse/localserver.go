@@ -23,6 +23,10 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 )
 
+// AnalystUser is the read-only user of the private server (no password,
+// loopback only): it may run SELECT and SET, nothing that writes.
+const AnalystUser = "analyst"
+
 // ErrNoServer is returned (wrapped) by StartLocal when no clickhouse-server
 // binary can be found.
 var ErrNoServer = errors.New("clickhouse: no clickhouse-server binary found: " +
@@ -353,13 +357,26 @@ func writeLocalConfigs(dir string, tcpPort, httpPort int, displayName string) er
         <max_memory_usage>4000000000</max_memory_usage>
         <use_uncompressed_cache>0</use_uncompressed_cache>
         <load_balancing>random</load_balancing>
-    </default></profiles>
+    </default>
+    <!-- readonly 2: SELECT and SET only, no writes and no DDL. -->
+    <readonly>
+        <readonly>2</readonly>
+        <max_memory_usage>4000000000</max_memory_usage>
+        <max_execution_time>60</max_execution_time>
+    </readonly></profiles>
     <users><default>
         <password></password>
         <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
         <profile>default</profile>
         <quota>default</quota>
-    </default></users>
+    </default>
+    <!-- ` + AnalystUser + `: read-only, for clickhouse-client, Grafana and notebooks. -->
+    <` + AnalystUser + `>
+        <password></password>
+        <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+        <profile>readonly</profile>
+        <quota>default</quota>
+    </` + AnalystUser + `></users>
     <!-- One interval without limits: usage is only counted. -->
     <quotas><default><interval>
         <duration>3600</duration>

@@ -1,9 +1,13 @@
--- Every anomaly in a coalition at @as_of, by the rules of
+-- Catalog: Anomalies
+-- Answers: which records break the lifecycle? Every anomaly in a coalition at @as_of, by the rules of
 -- schema.FoldCommitments: deployments and withdrawals on commitments no
 -- pledge opened (unknown_commitment), by a country other than the owner
 -- (actor_mismatch), deployments after the withdrawal
 -- (delivery_after_withdrawal), and deliveries beyond a positive pledged
--- size (over_delivery). Parameters: @coalition, @as_of.
+-- size (over_delivery). They are recorded, not dropped: see
+-- docs/status.md for how each still counts.
+-- Param: coalition String
+-- Param: as_of DateTime now
 -- (No lambdas over columns here: ClickHouse 18.16 loses columns that a
 -- lambda captures from a subquery.)
 SELECT country, commitment_id, kind, event_id

@@ -1,0 +1,239 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/coalitiondev/coalition/schema"
+)
+
+// NamedQuery is a query of the analytics catalog: a queries/<name>.sql file
+// whose header says "-- Catalog: <title>", what it answers, and its
+// parameters ("-- Param: <name> <String|DateTime> [default]").
+type NamedQuery struct {
+	Name    string  `json:"name"`
+	Title   string  `json:"title"`
+	Answers string  `json:"answers"`
+	Params  []Param `json:"params"`
+}
+
+// Param is a parameter of a named query. Default is used when the caller
+// gives none; "now" for a DateTime means the time of the call. A parameter
+// without default is required.
+type Param struct {
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	Default    string `json:"default,omitempty"`
+	HasDefault bool   `json:"has_default"`
+}
+
+// Catalog returns the named queries, sorted by name.
+func Catalog() ([]NamedQuery, error) {
+	entries, err := sqlFS.ReadDir("queries")
+	if err != nil {
+		return nil, err
+	}
+	var out []NamedQuery
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".sql")
+		q, ok, err := parseHeader(name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, q)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// LookupQuery returns the catalog entry of a named query.
+func LookupQuery(name string) (NamedQuery, error) {
+	cat, err := Catalog()
+	if err != nil {
+		return NamedQuery{}, err
+	}
+	for _, q := range cat {
+		if q.Name == name {
+			return q, nil
+		}
+	}
+	names := make([]string, len(cat))
+	for i, q := range cat {
+		names[i] = q.Name
+	}
+	return NamedQuery{}, schema.Errorf(schema.ENOTFOUND, "no query named %q: the catalog has %s", name, strings.Join(names, ", "))
+}
+
+func parseHeader(name string) (NamedQuery, bool, error) {
+	b, err := sqlFS.ReadFile("queries/" + name + ".sql")
+	if err != nil {
+		return NamedQuery{}, false, err
+	}
+	q := NamedQuery{Name: name}
+	catalog, inAnswers := false, false
+	var answers []string
+	for _, line := range strings.Split(string(b), "\n") {
+		text, ok := strings.CutPrefix(strings.TrimSpace(line), "--")
+		if !ok {
+			break
+		}
+		text = strings.TrimSpace(text)
+		switch {
+		case strings.HasPrefix(text, "Catalog:"):
+			catalog = true
+			q.Title = strings.TrimSpace(strings.TrimPrefix(text, "Catalog:"))
+		case strings.HasPrefix(text, "Answers:"):
+			inAnswers = true
+			answers = append(answers, strings.TrimSpace(strings.TrimPrefix(text, "Answers:")))
+		case strings.HasPrefix(text, "Param:"):
+			inAnswers = false
+			f := strings.Fields(strings.TrimPrefix(text, "Param:"))
+			if len(f) < 2 || (f[1] != "String" && f[1] != "DateTime") {
+				return q, false, fmt.Errorf("queries/%s.sql: bad parameter line %q: want -- Param: name String|DateTime [default]", name, line)
+			}
+			p := Param{Name: f[0], Type: f[1]}
+			if len(f) > 2 {
+				p.HasDefault, p.Default = true, strings.Trim(strings.Join(f[2:], " "), "'")
+			}
+			q.Params = append(q.Params, p)
+		case inAnswers && text != "":
+			answers = append(answers, text)
+		default:
+			inAnswers = false
+		}
+	}
+	q.Answers = strings.Join(answers, " ")
+	return q, catalog, nil
+}
+
+// BindParams converts the caller's parameter values (text, as from a
+// command line or a URL) to typed values, applying defaults, and reports
+// every unknown, missing or malformed parameter by name.
+func (q NamedQuery) BindParams(given map[string]string, now time.Time) (map[string]any, error) {
+	out := map[string]any{}
+	var ps []schema.Problem
+	known := map[string]bool{}
+	for _, p := range q.Params {
+		known[p.Name] = true
+		v, ok := given[p.Name]
+		if !ok {
+			if !p.HasDefault {
+				ps = append(ps, schema.Problem{Path: p.Name, Message: "required"})
+				continue
+			}
+			v = p.Default
+		}
+		switch p.Type {
+		case "String":
+			if len(v) > 256 {
+				ps = append(ps, schema.Problem{Path: p.Name, Message: "longer than 256 bytes"})
+				continue
+			}
+			out[p.Name] = v
+		case "DateTime":
+			t, err := ParseMoment(v, now)
+			if err != nil {
+				ps = append(ps, schema.Problem{Path: p.Name, Message: err.Error()})
+				continue
+			}
+			out[p.Name] = t
+		}
+	}
+	for name := range given {
+		if !known[name] {
+			ps = append(ps, schema.Problem{Path: name, Message: fmt.Sprintf("unknown parameter of %s", q.Name)})
+		}
+	}
+	if len(ps) > 0 {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
+		return nil, &schema.Error{Code: schema.EINVALID, Message: "invalid parameters", Problems: ps}
+	}
+	return out, nil
+}
+
+// ParseMoment reads a moment given by a user: "now", an RFC 3339 time, or
+// a date (midnight UTC at its end is not implied: 2015-11-27 means
+// 2015-11-27T00:00:00Z). The result is truncated to the second.
+func ParseMoment(s string, now time.Time) (time.Time, error) {
+	if s == "" || s == "now" {
+		return now.UTC().Truncate(time.Second), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if t.Year() < 1970 || t.Year() > 2105 {
+				return time.Time{}, fmt.Errorf("%q is outside 1970..2105", s)
+			}
+			return t.UTC().Truncate(time.Second), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: want now, 2015-11-27 or 2015-11-27T12:00:00Z", s)
+}
+
+// Result is the answer of a named query.
+type Result struct {
+	Columns []string `json:"columns"`
+	Types   []string `json:"types"`
+	Rows    [][]any  `json:"rows"`
+}
+
+// RunNamed runs a catalog query with parameters already bound by
+// BindParams. Values are quoted into the SQL by Bind, never pasted.
+func (s *Store) RunNamed(ctx context.Context, name string, params map[string]any) (*Result, error) {
+	if _, err := LookupQuery(name); err != nil {
+		return nil, err
+	}
+	text, err := Query(name)
+	if err != nil {
+		return nil, err
+	}
+	text, err = Bind(text, params)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", name, err)
+	}
+	res, err := s.RunSQL(ctx, text)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// RunSQL runs SQL text as given and returns its rows. Never build the text
+// from user input: bind values with Bind.
+func (s *Store) RunSQL(ctx context.Context, text string) (*Result, error) {
+	rows, err := s.conn.Query(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	res := &Result{Columns: rows.Columns(), Rows: [][]any{}}
+	types := rows.ColumnTypes()
+	for _, t := range types {
+		res.Types = append(res.Types, t.DatabaseTypeName())
+	}
+	for rows.Next() {
+		dest := make([]any, len(types))
+		for i, t := range types {
+			dest[i] = newScanValue(t.ScanType())
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		row := make([]any, len(dest))
+		for i := range dest {
+			row[i] = derefScan(dest[i])
+			if t, ok := row[i].(time.Time); ok {
+				row[i] = t.UTC()
+			}
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, rows.Err()
+}
+
+// Exec runs one statement that returns no rows.
+func (s *Store) Exec(ctx context.Context, text string) error { return s.conn.Exec(ctx, text) }
