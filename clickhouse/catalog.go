@@ -108,6 +108,9 @@ func parseHeader(name string) (NamedQuery, bool, error) {
 		}
 	}
 	q.Answers = strings.Join(answers, " ")
+	if q.Answers != "" {
+		q.Answers = strings.ToUpper(q.Answers[:1]) + q.Answers[1:]
+	}
 	return q, catalog, nil
 }
 

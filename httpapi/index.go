@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coalitiondev/coalition/schema"
 )
@@ -35,8 +36,8 @@ code{background:#f3f4f7;padding:.1rem .3rem;border-radius:3px}
 {{if .Error}}<p>{{.Error}}</p>{{end}}
 {{range .Coalitions}}
 <h2>{{.Name}}</h2>
-<table><thead><tr><th>Country</th><th>Stance</th><th>Pledged → delivered</th><th class="n">Open</th><th class="n">Meetings</th><th class="n">Sanctions (by / on)</th><th class="n">Incidents</th><th>Last activity</th></tr></thead><tbody>
-{{range .Countries}}<tr><td><strong>{{.Country}}</strong> {{.Name}}</td>
+<table><thead><tr><th>Country</th><th>Label</th><th>Stance</th><th>Pledged → delivered</th><th class="n">Open</th><th class="n">Meetings</th><th class="n">Sanctions (by / on)</th><th class="n">Incidents</th><th>Last activity</th></tr></thead><tbody>
+{{range .Countries}}<tr><td><strong>{{.Country}}</strong> {{.Name}}</td><td>{{.Label}}</td>
 <td>{{if .HasStance}}<span class="s{{.Stance | printf "%d"}}">{{.StanceName}}</span>{{else}}—{{end}}</td>
 <td>{{lines .CountryStatus}}</td><td class="n">{{.Open}}</td><td class="n">{{.Meetings}}</td>
 <td class="n">{{.SanctionsImposed}} / {{.SanctionsReceived}}</td><td class="n">{{.Incidents}}</td><td>{{when .CountryStatus}}</td></tr>
@@ -84,7 +85,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		data.Error = "ClickHouse is not answering; see /readyz."
 	}
 	for _, c := range cs {
-		sts, err := s.cfg.Status.CountryStatus(r.Context(), c)
+		sts, err := s.cfg.Status.CountryStatusAsOf(r.Context(), c, time.Now())
 		if err != nil {
 			s.log.Error("index: status", "coalition", c, "err", err)
 			data.Error = "ClickHouse is not answering; see /readyz."

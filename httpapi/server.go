@@ -14,16 +14,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/coalitiondev/coalition/clickhouse"
 	"github.com/coalitiondev/coalition/producers"
 	"github.com/coalitiondev/coalition/schema"
 )
 
-// StatusReader reads country status. Implementations are safe for
-// concurrent use.
+// StatusReader reads country status and runs the analytics catalog.
+// Implementations are safe for concurrent use.
 type StatusReader interface {
-	CountryStatus(ctx context.Context, coalition string) ([]schema.CountryStatus, error)
+	CountryStatusAsOf(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error)
 	Coalitions(ctx context.Context) ([]string, error)
+	RunNamed(ctx context.Context, name string, params map[string]any) (*clickhouse.Result, error)
 }
+
+var _ StatusReader = (*clickhouse.Store)(nil)
 
 // Publisher publishes events and reports one result per event.
 type Publisher interface {
@@ -86,6 +90,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/countries", s.handleCountries)
 	mux.HandleFunc("GET /api/v1/countries/{code}", s.handleCountry)
 	mux.HandleFunc("POST /api/v1/events", s.handleEvents)
+	mux.HandleFunc("GET /api/v1/analytics", s.handleCatalog)
+	mux.HandleFunc("GET /api/v1/analytics/{name}", s.handleAnalytics)
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	return mux
 }
@@ -198,7 +204,12 @@ func (s *Server) handleCountries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sts, err := s.cfg.Status.CountryStatus(r.Context(), c)
+	asOf, err := asOfParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sts, err := s.cfg.Status.CountryStatusAsOf(r.Context(), c, asOf)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -208,7 +219,7 @@ func (s *Server) handleCountries(w http.ResponseWriter, r *http.Request) {
 		out = append(out, view(st))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Country < out[j].Country })
-	writeJSON(w, http.StatusOK, map[string]any{"coalition": c, "countries": out})
+	writeJSON(w, http.StatusOK, map[string]any{"coalition": c, "as_of": asOf, "countries": out})
 }
 
 func (s *Server) handleCountry(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +233,12 @@ func (s *Server) handleCountry(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sts, err := s.cfg.Status.CountryStatus(r.Context(), c)
+	asOf, err := asOfParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sts, err := s.cfg.Status.CountryStatusAsOf(r.Context(), c, asOf)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

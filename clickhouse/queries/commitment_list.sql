@@ -15,9 +15,9 @@ SELECT
     unit,
     delivered,
     announced_at,
-    if(deadline = toDateTime(0, 'UTC'), '', toString(deadline)) AS deadline,
-    if(deliveries = 0, '', toString(first_delivery_at)) AS first_delivery_at,
-    if(withdrawn = 0, '', toString(withdrawn_at)) AS withdrawn_at
+    if(deadline = toDateTime(0, 'UTC'), '', formatDateTime(deadline, '%Y-%m-%dT%H:%M:%SZ')) AS deadline,
+    if(deliveries = 0, '', formatDateTime(first_delivery_at, '%Y-%m-%dT%H:%M:%SZ')) AS first_delivery_at,
+    if(withdrawn = 0, '', formatDateTime(withdrawn_at, '%Y-%m-%dT%H:%M:%SZ')) AS withdrawn_at
 FROM (__COMMITMENTS__)
 WHERE known = 1 AND (@country = '' OR owner = @country)
 ORDER BY country, announced_at, commitment_id

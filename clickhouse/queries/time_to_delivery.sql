@@ -10,9 +10,9 @@ SELECT
     category,
     state,
     announced_at,
-    if(deliveries = 0, '', toString(first_delivery_at)) AS first_delivery,
+    if(deliveries = 0, '', formatDateTime(first_delivery_at, '%Y-%m-%dT%H:%M:%SZ')) AS first_delivery,
     if(deliveries = 0, '', toString(round(dateDiff('second', announced_at, first_delivery_at) / 86400, 1))) AS days_to_delivery,
     round(dateDiff('second', announced_at, @as_of) / 86400, 1) AS days_open
 FROM (__COMMITMENTS__)
 WHERE known = 1
-ORDER BY deliveries = 0, dateDiff('second', announced_at, first_delivery_at), announced_at, commitment_id
+ORDER BY deliveries = 0, if(deliveries = 0, 0, dateDiff('second', announced_at, first_delivery_at)), announced_at, commitment_id

@@ -23,6 +23,7 @@ Usage:
   coalition demo      serve, replay the Paris 2015 scenario and print the country status
   coalition publish   publish events from flags, stdin or an NDJSON file
   coalition status    print the country status table from ClickHouse
+  coalition query     run a named query of the analytics catalog (--list lists them)
   coalition migrate   apply the ClickHouse migrations
 
 Run "coalition COMMAND --help" for a command's flags. Every flag also reads
@@ -53,6 +54,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runStatus(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], stdout, stderr)
+	case "query":
+		err = runQuery(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

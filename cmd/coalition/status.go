@@ -20,16 +20,21 @@ import (
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg commonConfig
-	var coalition, format string
+	var coalition, format, asOf string
 	f := newFlags("status", "Prints each country's commitment status in a coalition, read from ClickHouse.", stderr, nil)
 	cfg.register(f)
 	f.str(&coalition, "coalition", "COALITION", "", "coalition slug (default: the only one stored)")
 	f.str(&format, "format", "", "table", "output format: table, json or csv")
+	f.str(&asOf, "as-of", "", "now", "status from what was known at this moment: now, 2015-11-27 or 2015-11-27T12:00:00Z")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if format != "table" && format != "json" && format != "csv" {
 		return usageError{fmt.Errorf("--format %q: want table, json or csv", format)}
+	}
+	at, err := clickhouse.ParseMoment(asOf, time.Now())
+	if err != nil {
+		return usageError{fmt.Errorf("--as-of: %v", err)}
 	}
 	log, err := cfg.logger(stderr)
 	if err != nil {
@@ -41,20 +46,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeFn()
 	if coalition == "" {
-		cs, err := store.Coalitions(ctx)
-		if err != nil {
+		if coalition, err = onlyCoalition(ctx, store); err != nil {
 			return err
 		}
-		switch len(cs) {
-		case 0:
-			return schema.Errorf(schema.ENOTFOUND, "no events stored yet")
-		case 1:
-			coalition = cs[0]
-		default:
-			return usageError{fmt.Errorf("several coalitions are stored, choose one with --coalition: %s", strings.Join(cs, ", "))}
-		}
 	}
-	sts, err := store.CountryStatus(ctx, coalition)
+	sts, err := store.CountryStatusAsOf(ctx, coalition, at)
 	if err != nil {
 		return err
 	}
@@ -114,23 +110,32 @@ func writeStatus(w io.Writer, format, coalition string, sts []schema.CountryStat
 		return enc.Encode(map[string]any{"coalition": coalition, "countries": sts})
 	case "csv":
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"coalition", "country", "name", "stance", "stance_name", "events", "meetings", "last_meeting_at", "pledges", "deployments", "withdrawals", "commitments", "open", "withdrawn", "unmatched", "sanctions_imposed", "sanctions_received", "incidents", "last_activity_at", "pledged_delivered"})
+		cw.Write([]string{"coalition", "country", "name", "label", "stance", "stance_name", "prev_stance", "events", "meetings", "last_meeting_at",
+			"pledges", "deployments", "withdrawals", "commitments", "open", "announced", "committed", "allocated", "partly_delivered",
+			"delivered", "withdrawn", "lapsed", "oldest_open_at", "unmatched", "anomalies", "sanctions_imposed", "sanctions_received",
+			"incidents", "member_conflicts", "last_activity_at", "pledged_delivered"})
 		for _, st := range sts {
-			stance, name := "", ""
+			stance, name, prev := "", "", ""
 			if st.HasStance {
 				stance, name = strconv.Itoa(int(st.Stance)), st.Stance.String()
 			}
-			cw.Write([]string{coalition, st.Country, schema.CountryName(st.Country), stance, name,
+			if st.HasPrevStance {
+				prev = strconv.Itoa(int(st.PrevStance))
+			}
+			b := st.ByState
+			cw.Write([]string{coalition, st.Country, schema.CountryName(st.Country), string(st.Label), stance, name, prev,
 				u(st.Events), u(st.Meetings), ts(st.LastMeetingAt), u(st.Pledges), u(st.Deployments), u(st.Withdrawals),
-				u(st.Commitments), u(st.Open), u(st.Withdrawn), u(st.Unmatched), u(st.SanctionsImposed), u(st.SanctionsReceived),
-				u(st.Incidents), ts(st.LastActivityAt), linesSummary(st.Lines)})
+				u(st.Commitments), u(st.Open), u(b.Announced), u(b.Committed), u(b.Allocated), u(b.PartlyDelivered),
+				u(b.Delivered), u(b.Withdrawn), u(b.Lapsed), ts(st.OldestOpenAt), u(st.Unmatched), u(st.Anomalies),
+				u(st.SanctionsImposed), u(st.SanctionsReceived), u(st.Incidents), u(st.MemberConflicts), ts(st.LastActivityAt),
+				linesSummary(st.Lines)})
 		}
 		cw.Flush()
 		return cw.Error()
 	}
 	fmt.Fprintf(w, "Coalition %s: %d countries\n\n", coalition, len(sts))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COUNTRY\tSTANCE\tPLEDGED → DELIVERED\tOPEN\tMEETINGS\tSANCTIONS BY/ON\tINCIDENTS\tLAST ACTIVITY")
+	fmt.Fprintln(tw, "COUNTRY\tLABEL\tSTANCE\tPLEDGED → DELIVERED\tOPEN\tMEETINGS\tSANCTIONS BY/ON\tINCIDENTS\tANOMALIES\tLAST ACTIVITY")
 	for _, st := range sts {
 		stance := "-"
 		if st.HasStance {
@@ -140,8 +145,8 @@ func writeStatus(w io.Writer, format, coalition string, sts []schema.CountryStat
 		if !st.LastActivityAt.IsZero() {
 			last = st.LastActivityAt.Format("2006-01-02")
 		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%d/%d\t%d\t%d/%d\t%d\t%s\n", st.Country, schema.CountryName(st.Country), stance,
-			orDash(linesSummary(st.Lines)), st.Open, st.Commitments, st.Meetings, st.SanctionsImposed, st.SanctionsReceived, st.Incidents, last)
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%d/%d\t%d\t%d/%d\t%d\t%d\t%s\n", st.Country, schema.CountryName(st.Country), st.Label, stance,
+			orDash(linesSummary(st.Lines)), st.Open, st.Commitments, st.Meetings, st.SanctionsImposed, st.SanctionsReceived, st.Incidents, st.Anomalies, last)
 	}
 	return tw.Flush()
 }
