@@ -4,9 +4,12 @@ package clickhouse
 
 // TestCurrentClickHouse runs the production SQL (migrations and named
 // queries, exactly as the store sends them) on current ClickHouse, embedded
-// as chDB's libchdb.so, and holds the answers equal to schema.Fold. The
-// store's own tests run the same SQL on Debian's ClickHouse 18.16; together
-// they keep the SQL portable across both.
+// as chDB's libchdb.so, and holds the answers equal to the Go reference at
+// several moments: status (through BuildStatus) to schema.FoldAsOf, the
+// anomalies and the commitments fragment to schema.FoldCommitments, the
+// dedup_events fragment to schema.Knowledge. The store's own tests run the
+// same SQL on Debian's ClickHouse 18.16; together they keep the SQL portable
+// across both.
 //
 // The library is loaded with purego directly rather than through
 // github.com/chdb-io/chdb-go v1.11.0: that module dlopens libchdb.so in a
@@ -247,8 +250,8 @@ func (s *chdbSession) scalar(query string) string {
 
 // rows runs a query and returns its rows as maps from column name to a
 // value of the Go type clickhouse-go's native protocol scans the column's
-// type into, which is what Store.query hands to statusFromSummary and
-// applyLines. The column types are returned too.
+// type into, which is what Store.query hands to BuildStatus. The column
+// types are returned too.
 func (s *chdbSession) rows(query string) ([]map[string]any, map[string]string, error) {
 	out, err := s.run(query, "JSON")
 	if err != nil {
@@ -337,8 +340,8 @@ func chdbValue(typ string, raw json.RawMessage) (any, error) {
 	return v, nil
 }
 
-// chdbInsertColumns returns the column list of InsertColumns.
-func chdbInsertColumns(t testing.TB) []string {
+// chdbInsertColumns returns the names in InsertColumns, in order.
+func chdbInsertColumns() []string {
 	var cols []string
 	for _, c := range strings.Split(InsertColumns, ",") {
 		cols = append(cols, strings.TrimSpace(c))
@@ -346,23 +349,23 @@ func chdbInsertColumns(t testing.TB) []string {
 	return cols
 }
 
-// chdbInsert writes rows with the production INSERT statement followed by
-// FORMAT JSONEachRow and one line per row. Values are what the native
-// driver sends for them: DateTime to the second in UTC, UUIDs as text.
+// insert writes rows with the production INSERT statement followed by
+// FORMAT JSONEachRow and one line per row of RowValues. Values are what the
+// native driver sends for them: DateTime to the second in UTC, UUIDs as
+// text.
 func (s *chdbSession) insert(rows []Row) {
 	s.tb.Helper()
-	cols := chdbInsertColumns(s.tb)
+	cols := chdbInsertColumns()
 	var b strings.Builder
-	b.WriteString("INSERT INTO events (" + InsertColumns + ")")
-	b.WriteString(" FORMAT JSONEachRow\n")
-	now := time.Now().UTC()
-	for _, r := range rows {
-		args := RowValues(&r, now)
+	b.WriteString("INSERT INTO events (" + InsertColumns + ") FORMAT JSONEachRow\n")
+	now := time.Now()
+	for i := range rows {
+		args := RowValues(&rows[i], now)
 		if len(args) != len(cols) {
-			s.tb.Fatalf("insertEvents has %d columns, InsertEvents appends %d values", len(cols), len(args))
+			s.tb.Fatalf("InsertColumns has %d columns, RowValues returns %d values", len(cols), len(args))
 		}
 		b.WriteByte('{')
-		for i, a := range args {
+		for j, a := range args {
 			switch x := a.(type) {
 			case time.Time:
 				a = x.UTC().Format(time.DateTime)
@@ -371,12 +374,12 @@ func (s *chdbSession) insert(rows []Row) {
 			}
 			v, err := json.Marshal(a)
 			if err != nil {
-				s.tb.Fatalf("column %s: %v", cols[i], err)
+				s.tb.Fatalf("column %s: %v", cols[j], err)
 			}
-			if i > 0 {
+			if j > 0 {
 				b.WriteByte(',')
 			}
-			k, _ := json.Marshal(cols[i])
+			k, _ := json.Marshal(cols[j])
 			b.Write(k)
 			b.WriteByte(':')
 			b.Write(v)
@@ -386,53 +389,47 @@ func (s *chdbSession) insert(rows []Row) {
 	s.exec(b.String())
 }
 
-// chdbNamed returns the text the store runs for a named query.
-func chdbNamed(t testing.TB, name, coalition string) string { // TODO(as_of): pass the moment
-	t.Helper()
+// chdbEdit changes a query text before it runs (nil: none); the mutation
+// test breaks queries with it.
+type chdbEdit func(string) string
+
+// chdbNamed returns the text the store runs for a named query or fragment
+// on a coalition at a moment (bound with StatusParams), edited by edit.
+func chdbNamed(name, coalition string, at time.Time, edit chdbEdit) (string, error) {
 	text, err := Query(name)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	text, err = Bind(text, StatusParams(coalition, time.Now()))
+	text, err = Bind(text, StatusParams(coalition, at))
 	if err != nil {
-		t.Fatalf("query %s: %v", name, err)
+		return "", fmt.Errorf("query %s: %w", name, err)
 	}
-	return text
+	if edit != nil {
+		text = edit(text)
+	}
+	return text, nil
 }
 
-// status computes a coalition's statuses from the given status_summary and
-// status_lines texts, the way Store.CountryStatus does (its loop, duplicated
-// here, since it is a method of Store; keep the two in step).
-func (s *chdbSession) status(coalition, summaryText, linesText string) ([]schema.CountryStatus, error) {
-	summary, _, err := s.rows(summaryText)
+// namedRows runs a named query as chdbNamed writes it.
+func (s *chdbSession) namedRows(name, coalition string, at time.Time, edit chdbEdit) ([]map[string]any, map[string]string, error) {
+	text, err := chdbNamed(name, coalition, at, edit)
 	if err != nil {
-		return nil, fmt.Errorf("query status_summary: %w", err)
+		return nil, nil, err
 	}
-	byCountry := map[string]*schema.CountryStatus{}
-	var out []schema.CountryStatus
-	for _, r := range summary {
-		out = append(out, statusFromSummary(coalition, r))
-	}
-	for i := range out {
-		byCountry[out[i].Country] = &out[i]
-	}
-	lines, _, err := s.rows(linesText)
+	rows, types, err := s.rows(text)
 	if err != nil {
-		return nil, fmt.Errorf("query status_lines: %w", err)
+		return nil, nil, fmt.Errorf("query %s: %w", name, err)
 	}
-	if err := applyLines(byCountry, lines); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		schema.SortLines(out[i].Lines)
-	}
-	return out, nil
+	return rows, types, nil
 }
 
 // chdbSet is one generated event set, stored under its own coalition.
 type chdbSet struct {
+	seed      uint64
 	coalition string
 	events    []schema.Event // as generated, before duplication
+	// moments to check: now, and three moments during the story
+	moments []time.Time
 }
 
 // chdbSmallSeeds is the number of seeds whose sets are as small as those of
@@ -441,11 +438,12 @@ const chdbSmallSeeds = 12
 
 // eventSet generates the events of one seed as
 // TestCountryStatusMatchesFold does: random events of two coalitions with
-// revisions, plus duplicates and redeliveries, shuffled, written in batches.
+// revisions and retractions, plus duplicates and redeliveries, shuffled,
+// written in batches; and picks the moments to check as it does.
 func (s *chdbSession) eventSet(seed uint64) chdbSet {
 	s.tb.Helper()
 	r := rand.New(rand.NewPCG(seed, 2026))
-	set := chdbSet{coalition: fmt.Sprintf("current-%d", seed)}
+	set := chdbSet{seed: seed, coalition: fmt.Sprintf("current-%d", seed)}
 	pool := []int{4, 12, 40}[seed%3]
 	n := 20 + r.IntN(200)
 	if seed > chdbSmallSeeds {
@@ -475,19 +473,235 @@ func (s *chdbSession) eventSet(seed uint64) chdbSet {
 		s.insert(rows[:n])
 		rows = rows[n:]
 	}
+	set.moments = []time.Time{time.Now()}
+	for i := 0; i < 3; i++ {
+		set.moments = append(set.moments, time.Date(2015, 11, 13, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(20*24*3600))*time.Second))
+	}
 	return set
 }
 
-// chdbMine returns the distinct events of one coalition, as schema.Fold
-// sees them.
-func chdbMine(coalition string, evs []schema.Event) []schema.Event {
-	var mine []schema.Event
-	for _, ev := range evs {
-		if ev.Coalition == coalition {
-			mine = append(mine, ev)
+// chdbCheck compares the answer of some queries on one set at one moment
+// with the Go reference, edit applied to every query text, and returns the
+// differences. An error is a query that fails.
+type chdbCheck func(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([]string, error)
+
+// chdbStatus: status_summary and status_lines through BuildStatus, as
+// Store.CountryStatusAsOf computes them, against schema.FoldAsOf.
+func chdbStatus(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([]string, error) {
+	summary, _, err := s.namedRows("status_summary", st.coalition, at, edit)
+	if err != nil {
+		return nil, err
+	}
+	lines, _, err := s.namedRows("status_lines", st.coalition, at, edit)
+	if err != nil {
+		return nil, err
+	}
+	got, err := BuildStatus(st.coalition, summary, lines)
+	if err != nil {
+		return []string{err.Error()}, nil
+	}
+	return chdbCompareStatus(got, schema.FoldAsOf(st.coalition, st.events, at)), nil
+}
+
+// chdbAnomalies: the rows of anomalies, in their order, against the
+// anomalies of schema.FoldCommitments over what was known (sorted by
+// schema.SortAnomalies).
+func chdbAnomalies(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([]string, error) {
+	rows, _, err := s.namedRows("anomalies", st.coalition, at, edit)
+	if err != nil {
+		return nil, err
+	}
+	got := make([]schema.Anomaly, 0, len(rows))
+	for _, r := range rows {
+		got = append(got, schema.Anomaly{Country: str(r["country"]), CommitmentID: str(r["commitment_id"]),
+			Kind: schema.AnomalyKind(str(r["kind"])), EventID: str(r["event_id"])})
+	}
+	_, want := schema.FoldCommitments(schema.Knowledge(st.coalition, st.events, at), at)
+	if want == nil {
+		want = []schema.Anomaly{}
+	}
+	if reflect.DeepEqual(got, want) {
+		return nil, nil
+	}
+	count := map[schema.Anomaly]int{}
+	for _, a := range got {
+		count[a]++
+	}
+	for _, a := range want {
+		count[a]--
+	}
+	var diffs []string
+	for _, a := range want {
+		if count[a] < 0 {
+			diffs = append(diffs, fmt.Sprintf("anomaly missing: %+v", a))
+			count[a]++
 		}
 	}
-	return schema.Dedup(mine)
+	for _, a := range got {
+		if count[a] > 0 {
+			diffs = append(diffs, fmt.Sprintf("anomaly not in the fold: %+v", a))
+			count[a]--
+		}
+	}
+	if len(diffs) == 0 {
+		diffs = append(diffs, fmt.Sprintf("the %d anomalies are those of the fold, in another order", len(got)))
+	}
+	return diffs, nil
+}
+
+// chdbCommitment is what the commitments fragment and schema.Commitment
+// both say of a commitment; times are Unix seconds, 0 for none.
+type chdbCommitment struct {
+	Known                        bool
+	Owner, Category, Asset, Unit string
+	Pledged, Delivered           float64
+	Deadline, AnnouncedAt        int64
+	Complete                     bool
+	Deliveries                   uint64
+	FirstDeliveryAt              int64
+	Withdrawn                    bool
+	WithdrawnAt                  int64
+	State                        string
+}
+
+func chdbUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// chdbCommitments: the rows of the commitments fragment against
+// schema.FoldCommitments over what was known.
+func chdbCommitments(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([]string, error) {
+	text, err := chdbNamed("commitments", st.coalition, at, edit)
+	if err != nil {
+		return nil, err
+	}
+	// acts, an Array(Tuple), is left out: it only feeds the anomalies.
+	rows, _, err := s.rows(`SELECT commitment_id, known, owner, category, asset, unit, pledged, delivered, deadline,
+		announced_at, complete, deliveries, first_delivery_at, withdrawn, withdrawn_at, state FROM (` + text + `)`)
+	if err != nil {
+		return nil, fmt.Errorf("query commitments: %w", err)
+	}
+	want, _ := schema.FoldCommitments(schema.Knowledge(st.coalition, st.events, at), at)
+	var diffs []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		id := str(r["commitment_id"])
+		if seen[id] {
+			diffs = append(diffs, fmt.Sprintf("commitment %s: two rows", id))
+		}
+		seen[id] = true
+		got := chdbCommitment{
+			Known: u64(r["known"]) != 0, Owner: str(r["owner"]), Category: str(r["category"]), Asset: str(r["asset"]),
+			Unit: str(r["unit"]), Pledged: f64(r["pledged"]), Delivered: f64(r["delivered"]),
+			Deadline: chdbUnix(tm(r["deadline"])), AnnouncedAt: chdbUnix(tm(r["announced_at"])),
+			Complete: u64(r["complete"]) != 0, Deliveries: u64(r["deliveries"]),
+			FirstDeliveryAt: chdbUnix(tm(r["first_delivery_at"])), Withdrawn: u64(r["withdrawn"]) != 0,
+			WithdrawnAt: chdbUnix(tm(r["withdrawn_at"])), State: str(r["state"]),
+		}
+		c := want[id]
+		if c == nil {
+			diffs = append(diffs, fmt.Sprintf("commitment %s not in the fold: %+v", id, got))
+			continue
+		}
+		w := chdbCommitment{
+			Known: c.Known, Owner: c.Owner, Category: string(c.Category), Asset: c.Asset, Unit: c.Unit,
+			Pledged: c.Pledged, Delivered: c.Delivered, Deadline: chdbUnix(c.Deadline), AnnouncedAt: chdbUnix(c.AnnouncedAt),
+			Complete: c.Complete, Deliveries: uint64(c.Deliveries), FirstDeliveryAt: chdbUnix(c.FirstDeliveryAt),
+			Withdrawn: c.Withdrawn, WithdrawnAt: chdbUnix(c.WithdrawnAt), State: string(c.State),
+		}
+		if chdbNear(got.Pledged, w.Pledged) && chdbNear(got.Delivered, w.Delivered) {
+			got.Pledged, got.Delivered = w.Pledged, w.Delivered
+		}
+		if got != w {
+			diffs = append(diffs, fmt.Sprintf("commitment %s:\n got %+v\nwant %+v", id, got, w))
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			diffs = append(diffs, fmt.Sprintf("commitment %s missing: want %+v", id, *want[id]))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs, nil
+}
+
+// chdbDedupEvents: the rows of the dedup_events fragment against
+// schema.Knowledge, every column against the value RowValues stores for the
+// event.
+func chdbDedupEvents(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([]string, error) {
+	rows, _, err := s.namedRows("dedup_events", st.coalition, at, edit)
+	if err != nil {
+		return nil, err
+	}
+	cols := chdbInsertColumns()
+	want := map[uuid.UUID]map[string]any{}
+	for _, ev := range schema.Knowledge(st.coalition, st.events, at) {
+		vals := RowValues(&Row{Event: ev}, time.Time{})
+		m := make(map[string]any, len(cols))
+		for i, c := range cols {
+			m[c] = vals[i]
+		}
+		want[ev.ID] = m
+	}
+	var diffs []string
+	seen := map[uuid.UUID]bool{}
+	for _, r := range rows {
+		id, _ := r["event_id"].(uuid.UUID)
+		if seen[id] {
+			diffs = append(diffs, fmt.Sprintf("event %s: two rows", id))
+		}
+		seen[id] = true
+		w := want[id]
+		if w == nil {
+			diffs = append(diffs, fmt.Sprintf("event %s is not known at that moment (retracted, not yet reported or of another coalition)", id))
+			continue
+		}
+		for col, g := range r {
+			wv, ok := w[col]
+			if !ok {
+				diffs = append(diffs, fmt.Sprintf("column %s is not in InsertColumns", col))
+				continue
+			}
+			if !chdbSameValue(g, wv) {
+				diffs = append(diffs, fmt.Sprintf("event %s: %s is %#v, want %#v", id, col, g, wv))
+			}
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			diffs = append(diffs, fmt.Sprintf("event %s missing", id))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs, nil
+}
+
+// chdbSameValue compares a value read back with the value RowValues stored:
+// times to the second, quantities within tolerance.
+func chdbSameValue(got, want any) bool {
+	switch w := want.(type) {
+	case time.Time:
+		g, ok := got.(time.Time)
+		return ok && g.Unix() == w.Unix()
+	case float64:
+		g, ok := got.(float64)
+		return ok && chdbNear(g, w)
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// chdbChecks are the comparisons with the Go reference, by name.
+var chdbChecks = []struct {
+	name  string
+	check chdbCheck
+}{
+	{"status", chdbStatus},
+	{"anomalies", chdbAnomalies},
+	{"commitments", chdbCommitments},
+	{"dedup_events", chdbDedupEvents},
 }
 
 func TestCurrentClickHouse(t *testing.T) {
@@ -517,7 +731,8 @@ func TestCurrentClickHouse(t *testing.T) {
 		t.Fatal("no migrations")
 	}
 	// migrate does what Store.Migrate does on a database where some, none
-	// or all migrations are recorded.
+	// or all migrations are recorded; like it, it takes "already exists"
+	// (an ADD COLUMN run before) for done.
 	migrate := func(t *testing.T) {
 		t.Helper()
 		applied := map[uint32]bool{}
@@ -545,7 +760,8 @@ func TestCurrentClickHouse(t *testing.T) {
 	}
 
 	t.Run("Migrations", func(t *testing.T) {
-		// Every statement, twice: they must all be idempotent.
+		// Every statement, twice: they must all be idempotent, or fail with
+		// "already exists" the second time.
 		for pass := 1; pass <= 2; pass++ {
 			for _, m := range migrations {
 				for i, stmt := range m.Statements {
@@ -572,43 +788,62 @@ func TestCurrentClickHouse(t *testing.T) {
 				t.Errorf("table coalition.%s: %s tables", tbl, n)
 			}
 		}
+		// Every column RowValues writes exists.
+		for _, c := range chdbInsertColumns() {
+			if n := s.scalar("SELECT count() FROM system.columns WHERE database = 'coalition' AND table = 'events' AND name = " + quote(c)); n != "1" {
+				t.Errorf("events.%s: %s columns", c, n)
+			}
+		}
 	})
 	migrate(t)
 
-	sets := map[uint64]chdbSet{}
-	set := func(seed uint64) chdbSet {
-		if st, ok := sets[seed]; ok {
-			return st
-		}
-		sets[seed] = s.eventSet(seed)
-		return sets[seed]
-	}
-	var seeds []uint64
+	var sets []chdbSet
+	loaded := time.Now()
 	for seed := uint64(1); seed <= chdbSmallSeeds+6; seed++ {
-		seeds = append(seeds, seed)
+		sets = append(sets, s.eventSet(seed))
+	}
+	t.Logf("%d event sets written in %v", len(sets), time.Since(loaded).Round(time.Millisecond))
+
+	// Each check, on every set at every moment, must agree with the fold.
+	for _, c := range []struct {
+		name  string
+		check chdbCheck
+	}{
+		{"StatusMatchesFold", chdbStatus},
+		{"AnomaliesMatchFold", chdbAnomalies},
+		{"CommitmentsMatchFold", chdbCommitments},
+		{"DedupEventsMatchKnowledge", chdbDedupEvents},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			began := time.Now()
+			for _, st := range sets {
+				if len(schema.FoldAsOf(st.coalition, st.events, st.moments[0])) == 0 {
+					t.Fatalf("seed %d: empty fold", st.seed)
+				}
+				for _, at := range st.moments {
+					diffs, err := c.check(s, st, at, nil)
+					if err != nil {
+						t.Fatalf("seed %d at %s: %v", st.seed, at.UTC().Format(time.DateTime), err)
+					}
+					const most = 10
+					for i, d := range diffs {
+						if i == most {
+							t.Errorf("seed %d at %s: and %d more differences", st.seed, at.UTC().Format(time.DateTime), len(diffs)-most)
+							break
+						}
+						t.Errorf("seed %d at %s: %s", st.seed, at.UTC().Format(time.DateTime), d)
+					}
+				}
+			}
+			t.Logf("%d sets at %d moments in %v", len(sets), len(sets[0].moments), time.Since(began).Round(time.Millisecond))
+		})
 	}
 
-	t.Run("StatusMatchesFold", func(t *testing.T) {
-		for _, seed := range seeds {
-			st := set(seed)
-			summaryText := chdbNamed(t, "status_summary", st.coalition)
-			linesText := chdbNamed(t, "status_lines", st.coalition)
-			got, err := s.status(st.coalition, summaryText, linesText)
-			if err != nil {
-				t.Fatalf("seed %d: %v", seed, err)
-			}
-			want := schema.Fold(st.coalition, st.events)
-			if len(want) == 0 {
-				t.Fatalf("seed %d: empty fold", seed)
-			}
-			for _, d := range chdbCompareStatus(got, want) {
-				t.Errorf("seed %d: %s", seed, d)
-			}
-		}
-		// Column types: those the native driver maps to the Go types that
-		// statusFromSummary and applyLines convert.
-		for _, name := range []string{"status_summary", "status_lines"} {
-			_, types, err := s.rows(chdbNamed(t, name, set(1).coalition))
+	t.Run("ColumnTypes", func(t *testing.T) {
+		// Those the native driver maps to the Go types that BuildStatus
+		// converts (chdbValue fails on any other).
+		for _, name := range []string{"status_summary", "status_lines", "anomalies"} {
+			_, types, err := s.namedRows(name, sets[0].coalition, sets[0].moments[0], nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -625,81 +860,75 @@ func TestCurrentClickHouse(t *testing.T) {
 		}
 	})
 
-	// BreakingAQueryIsCaught makes sure the comparison above can fail: the
-	// queries with one aggregate changed must disagree with the fold.
+	// BreakingAQueryIsCaught makes sure the comparisons above can fail: with
+	// one change to a query or fragment (made in every query text that
+	// includes it), the named check must disagree with the reference on
+	// some set at some moment. from is matched in the bound text.
 	t.Run("BreakingAQueryIsCaught", func(t *testing.T) {
-		for _, m := range []struct{ query, from, to string }{
-			{"status_lines", "sum(delivered_qty)", "max(delivered_qty)"},
-			{"status_lines", "sum(pledged)", "max(pledged)"},
-			{"status_summary", "countIf(e_kind = 'meeting')", "countIf(is_actor AND e_kind = 'meeting')"},
-		} {
-			caught := false
-			for _, seed := range seeds {
-				st := set(seed)
-				summaryText := chdbNamed(t, "status_summary", st.coalition)
-				linesText := chdbNamed(t, "status_lines", st.coalition)
-				text := &summaryText
-				if m.query == "status_lines" {
-					text = &linesText
-				}
-				if !strings.Contains(*text, m.from) {
-					t.Fatalf("%s no longer contains %q: update this test's mutation", m.query, m.from)
-				}
-				*text = strings.ReplaceAll(*text, m.from, m.to)
-				got, err := s.status(st.coalition, summaryText, linesText)
-				if err != nil {
-					t.Fatalf("seed %d, %s with %s: %v", seed, m.query, m.to, err)
-				}
-				if len(chdbCompareStatus(got, schema.Fold(st.coalition, st.events))) > 0 {
-					caught = true
-					break
-				}
-			}
-			if !caught {
-				t.Errorf("%s with %s instead of %s still matches the fold on every seed", m.query, m.to, m.from)
-			}
+		checks := map[string]chdbCheck{}
+		for _, c := range chdbChecks {
+			checks[c.name] = c.check
 		}
-	})
-
-	// Fragments run alone too, and count what the fold counts.
-	t.Run("Fragments", func(t *testing.T) {
-		for _, seed := range seeds[:3] {
-			st := set(seed)
-			mine := chdbMine(st.coalition, st.events)
-			rows, _, err := s.rows(chdbNamed(t, "dedup_events", st.coalition))
-			if err != nil {
-				t.Fatalf("dedup_events: %v", err)
+		for _, m := range []struct{ query, from, to, check string }{
+			{"status_lines", "sum(delivered)", "max(delivered)", "status"},
+			{"status_lines", "sum(pledged)", "max(pledged)", "status"},
+			{"status_summary", "countIf(e_kind = 'meeting')", "countIf(is_actor AND e_kind = 'meeting')", "status"},
+			// The stage is the highest any pledge reached, not the lowest.
+			{"commitments", "maxIf(multiIf(e_stage", "minIf(multiIf(e_stage", "commitments"},
+			// The defining pledge is the latest, not the earliest.
+			{"commitments", "argMaxIf(e_actor, (e_at, e_id)", "argMinIf(e_actor, (e_at, e_id)", "commitments"},
+			// The first withdrawal closes a commitment, not the last.
+			{"commitments", "minIf(e_at, e_kind = 'withdrawal')", "maxIf(e_at, e_kind = 'withdrawal')", "commitments"},
+			// Retracted events are not known.
+			{"dedup_events", "WHERE tupleElement(latest, 14) = 0", "", "dedup_events"},
+			{"dedup_events", "WHERE tupleElement(latest, 14) = 0", "", "status"},
+			// What was known is what was reported by then, not what occurred.
+			{"dedup_events", "reported_at <= ", "occurred_at <= ", "dedup_events"},
+			{"dedup_events", "reported_at <= ", "occurred_at <= ", "status"},
+			// Only a known commitment has an owner to mismatch.
+			{"anomalies", "known = 1 AND a_actor != owner", "a_actor != owner", "anomalies"},
+			// A deployment after the first withdrawal is an anomaly.
+			{"anomalies", "a_at > withdrawn_at", "a_at < withdrawn_at", "anomalies"},
+		} {
+			what := fmt.Sprintf("%s with %q instead of %q", m.query, m.to, m.from)
+			if text, err := chdbNamed(m.query, sets[0].coalition, sets[0].moments[0], nil); err != nil {
+				t.Fatal(err)
+			} else if !strings.Contains(text, m.from) {
+				t.Errorf("%s no longer contains %q: update this test's mutation", m.query, m.from)
+				continue
 			}
-			if len(rows) != len(mine) {
-				t.Errorf("seed %d: dedup_events returned %d rows, want %d distinct events", seed, len(rows), len(mine))
-			}
-			rows, _, err = s.rows(chdbNamed(t, "commitments", st.coalition))
-			if err != nil {
-				t.Fatalf("commitments: %v", err)
-			}
-			want, _ := schema.FoldCommitments(mine, time.Now())
-			if len(rows) != len(want) {
-				t.Errorf("seed %d: commitments returned %d rows, want %d", seed, len(rows), len(want))
-			}
-			for _, r := range rows {
-				c := want[str(r["commitment_id"])]
-				if c == nil {
-					t.Errorf("seed %d: commitments returned unknown commitment %v", seed, r["commitment_id"])
-					continue
+			edit := func(q string) string { return strings.ReplaceAll(q, m.from, m.to) }
+			caught := ""
+		search:
+			for i := range sets {
+				st := sets[len(sets)-1-i] // the big sets first: they break more
+				for _, at := range st.moments {
+					diffs, err := checks[m.check](s, st, at, edit)
+					if err != nil {
+						t.Errorf("%s fails: %v", what, err)
+						break search
+					}
+					if len(diffs) > 0 {
+						caught = fmt.Sprintf("on seed %d at %s: %s", st.seed, at.UTC().Format(time.DateTime), strings.SplitN(diffs[0], "\n", 2)[0])
+						break search
+					}
 				}
-				if (u64(r["known"]) != 0) != c.Known || (u64(r["withdrawn"]) != 0) != c.Withdrawn ||
-					(c.Known && (str(r["owner"]) != c.Owner || str(r["unit"]) != c.Unit || !chdbNear(f64(r["pledged"]), c.Pledged))) {
-					t.Errorf("seed %d: commitment %s: got %v, want %+v", seed, c.ID, r, *c)
-				}
 			}
+			if caught == "" {
+				t.Errorf("%s: the %s check still matches on every set at every moment", what, m.check)
+				continue
+			}
+			t.Logf("%s: caught by the %s check %s", what, m.check, caught)
 		}
 	})
 	t.Logf("TestCurrentClickHouse took %v", time.Since(began).Round(time.Millisecond))
 }
 
 // chdbCompareStatus returns the differences between got and want, field by
-// field, as CompareStatus in store_test.go reports them; floats are compared
-// with a relative tolerance since sums may be added in another order.
+// field, as testkit.CompareStatus reports them (this package's own tests
+// cannot import testkit, which imports clickhouse), and also each line's
+// Open and Fulfilment; quantities are compared with a relative tolerance
+// since sums may be added in another order.
 func chdbCompareStatus(got, want []schema.CountryStatus) []string {
 	if len(got) != len(want) {
 		var gc, wc []string
@@ -727,8 +956,9 @@ func chdbCompareStatus(got, want []schema.CountryStatus) []string {
 		}
 		for j := range wl {
 			a, b := gl[j], wl[j]
-			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments ||
-				!chdbNear(a.Pledged, b.Pledged) || !chdbNear(a.Delivered, b.Delivered) || !chdbNear(a.Withdrawn, b.Withdrawn) {
+			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments || a.Open != b.Open ||
+				!chdbNear(a.Pledged, b.Pledged) || !chdbNear(a.Delivered, b.Delivered) || !chdbNear(a.Withdrawn, b.Withdrawn) ||
+				!chdbNear(a.Fulfilment, b.Fulfilment) {
 				diffs = append(diffs, fmt.Sprintf("%s line %d: got %+v, want %+v", w.Country, j, a, b))
 			}
 		}
