@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -140,25 +141,48 @@ func (c *Consumer) Run(ctx context.Context) error {
 	backoff := newBackoff()
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(c.cfg.MaxWait))
-		if err != nil {
-			c.log.Warn("fetch failed", "err", err)
-			backoff.wait(ctx)
-			continue
-		}
 		var msgs []jetstream.Msg
-		for msg := range batch.Messages() {
-			msgs = append(msgs, msg)
+		if err == nil {
+			for msg := range batch.Messages() {
+				msgs = append(msgs, msg)
+			}
+			err = batch.Error()
+			if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+				err = nil
+			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-			c.log.Warn("fetch ended with error", "err", err, "got", len(msgs))
+		if len(msgs) > 0 {
+			backoff.reset()
+			c.handle(ctx, msgs)
 		}
-		if len(msgs) == 0 {
+		if err == nil {
 			continue
 		}
-		backoff.reset()
-		c.handle(ctx, msgs)
+		c.log.Warn("fetch failed", "err", err, "got", len(msgs))
+		if lostConsumer(err) {
+			// The durable consumer was deleted, or the stream is gone or
+			// leaderless: bind again (this recreates it).
+			c.bound.Store(false)
+			backoff.wait(ctx)
+			if cons, err = c.bind(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			continue
+		}
+		backoff.wait(ctx)
 	}
 	return nil
+}
+
+// lostConsumer reports whether a fetch error means the durable consumer
+// must be bound again.
+func lostConsumer(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat) ||
+		errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 func (c *Consumer) bind(ctx context.Context) (jetstream.Consumer, error) {
@@ -238,10 +262,31 @@ func (c *Consumer) store(ctx context.Context, rows []clickhouse.Row, msgs []jets
 		context.AfterFunc(drainCtx, func() { t.Stop() })
 	})
 	defer stop()
+	// Tell JetStream the batch is in progress every third of the ack wait,
+	// so that a slow or retried INSERT is not redelivered elsewhere.
+	progressDone := make(chan struct{})
+	defer close(progressDone)
+	go func() {
+		t := time.NewTicker(c.cfg.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-progressDone:
+				return
+			case <-t.C:
+				for _, m := range msgs {
+					if err := m.InProgress(); err != nil {
+						// At worst the batch is redelivered, stored again
+						// and read once.
+						c.log.Debug("in-progress signal failed", "stream_seq", streamSeq(m), "err", err)
+					}
+				}
+			}
+		}
+	}()
 	backoff := newBackoff()
-	lastProgress := time.Now()
 	for attempt := 1; ; attempt++ {
-		insCtx, insCancel := context.WithTimeout(drainCtx, 60*time.Second)
+		insCtx, insCancel := context.WithTimeout(drainCtx, c.cfg.AckWait/2)
 		err := c.sink.InsertEvents(insCtx, rows)
 		insCancel()
 		if err == nil {
@@ -253,12 +298,6 @@ func (c *Consumer) store(ctx context.Context, rows []clickhouse.Row, msgs []jets
 			"first_stream_seq", rows[0].StreamSeq)
 		if drainCtx.Err() != nil {
 			return false
-		}
-		if time.Since(lastProgress) > c.cfg.AckWait/3 {
-			for _, m := range msgs {
-				_ = m.InProgress() // best effort: at worst the batch is redelivered and de-duplicated
-			}
-			lastProgress = time.Now()
 		}
 		if !backoff.wait(drainCtx) {
 			return false
@@ -273,6 +312,12 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64
 	dl := nats.NewMsg(natsjs.DeadLetterSubject)
 	dl.Data = msg.Data()
 	for k, vs := range msg.Headers() {
+		// Keep the CloudEvents attributes and the content type; drop
+		// JetStream's own headers (Nats-Msg-Id, Nats-Expected-*), which
+		// would make the dead-letter publish fail or be de-duplicated.
+		if !strings.HasPrefix(strings.ToLower(k), "ce-") && !strings.EqualFold(k, schema.HeaderContentType) {
+			continue
+		}
 		for _, v := range vs {
 			dl.Header.Add(k, v)
 		}
@@ -281,7 +326,6 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64
 	dl.Header.Set(HeaderOriginalSubj, msg.Subject())
 	dl.Header.Set(HeaderOriginalSeq, strconv.FormatUint(seq, 10))
 	dl.Header.Set(HeaderOriginalStream, natsjs.EventStream)
-	dl.Header.Del(schema.HeaderMsgID)
 	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	id := fmt.Sprintf("dlq-%s-%d", natsjs.EventStream, seq)

@@ -272,3 +272,63 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestRebindAfterConsumerDeleted deletes the durable consumer under a
+// running Consumer (as `nats consumer rm` would): it must bind again, say
+// so through Bound, and go on storing.
+func TestRebindAfterConsumerDeleted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.startConsumer(t, nil, consumers.Config{Batch: 10, MaxWait: 50 * time.Millisecond})
+	first := eventgen.Events(rand.New(rand.NewPCG(4, 4)), 5, eventgen.Options{})
+	e.publish(t, first)
+	e.waitDrained(t, "clickhouse-writer")
+	if err := e.js.DeleteConsumer(context.Background(), natsjs.EventStream, "clickhouse-writer"); err != nil {
+		t.Fatal(err)
+	}
+	second := eventgen.Events(rand.New(rand.NewPCG(5, 5)), 5, eventgen.Options{})
+	e.publish(t, second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, err := e.store.CountEvents(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 10 && c.Bound() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the durable consumer was deleted: %d events stored (want 10), bound %v", n, c.Bound())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDeadLetterDropsJetStreamHeaders sends an invalid message carrying
+// JetStream publish headers: the dead letter must not inherit them (a
+// Nats-Expected-Stream would make its publish fail forever).
+func TestDeadLetterDropsJetStreamHeaders(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.startConsumer(t, nil, consumers.Config{Batch: 10, MaxWait: 50 * time.Millisecond})
+	msg := nats.NewMsg("coalition.paris-2015.FRA.pledge")
+	msg.Data = []byte(`{"kind":`)
+	msg.Header.Set("Nats-Expected-Stream", natsjs.EventStream)
+	msg.Header.Set("Nats-Msg-Id", "bad-1")
+	msg.Header.Set("ce-source", "/tests")
+	if _, err := e.js.PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDrained(t, "clickhouse-writer")
+	if got := c.Stats().DeadLettered; got != 1 {
+		t.Fatalf("dead-lettered %d, want 1", got)
+	}
+	dlq, _ := e.js.Stream(context.Background(), natsjs.DeadLetterStream)
+	m, err := dlq.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get("Nats-Expected-Stream") != "" || m.Header.Get("ce-source") != "/tests" {
+		t.Errorf("dead letter headers: %v", m.Header)
+	}
+}

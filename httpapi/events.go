@@ -29,7 +29,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.writeError(w, r, schema.Errorf(schema.EINVALID, "request body larger than %d bytes", s.cfg.MaxBodyBytes))
+			s.writeError(w, r, schema.Errorf(schema.ETOOLARGE, "request body larger than %d bytes", s.cfg.MaxBodyBytes))
 			return
 		}
 		s.writeError(w, r, schema.Errorf(schema.EINVALID, "read request body: %v", err))

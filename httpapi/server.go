@@ -74,7 +74,13 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second, // a body sent slowly cannot hold a connection forever
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
 	return s
 }
 
@@ -270,6 +276,8 @@ func ErrorStatus(err error) int {
 		return http.StatusNotFound
 	case schema.ECONFLICT:
 		return http.StatusConflict
+	case schema.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
 	case schema.EUNAVAIL:
 		return http.StatusServiceUnavailable
 	}

@@ -32,6 +32,7 @@ type Publisher struct {
 	maxPending int
 	attempts   int
 	backoff    time.Duration
+	ackTimeout time.Duration
 	now        func() time.Time
 	log        *slog.Logger
 }
@@ -53,6 +54,10 @@ func WithRetries(attempts int, backoff time.Duration) Option {
 	return func(p *Publisher) { p.attempts, p.backoff = attempts, backoff }
 }
 
+// WithAckTimeout sets how long a publish waits for its PubAck before it
+// counts as failed and is retried (default 5s).
+func WithAckTimeout(d time.Duration) Option { return func(p *Publisher) { p.ackTimeout = d } }
+
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(p *Publisher) { p.log = l } }
 
@@ -61,11 +66,14 @@ func WithClock(now func() time.Time) Option { return func(p *Publisher) { p.now 
 
 // NewPublisher returns a Publisher over a NATS connection.
 func NewPublisher(nc *nats.Conn, opts ...Option) (*Publisher, error) {
-	p := &Publisher{source: "/producers/coalition", maxPending: 4096, attempts: 6, backoff: 100 * time.Millisecond, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	p := &Publisher{source: "/producers/coalition", maxPending: 4096, attempts: 6, backoff: 100 * time.Millisecond,
+		ackTimeout: 5 * time.Second, now: time.Now, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(p)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(p.maxPending))
+	// The ack timeout makes a PubAck lost without a disconnect an error
+	// (retried with the same message id) instead of a wait forever.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(p.maxPending), jetstream.WithPublishAsyncTimeout(p.ackTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}

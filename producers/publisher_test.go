@@ -87,10 +87,11 @@ func TestPublishBatch(t *testing.T) {
 	})
 }
 
-// TestPublishRetries publishes before the stream exists; the publisher
-// retries with the same message ids until it does, and nothing is stored
-// twice.
-func TestPublishRetries(t *testing.T) {
+// TestPublishWaitsForStream publishes before the stream exists; the
+// publisher (with the client's own retries on no responders) keeps trying
+// until it does, and nothing is stored twice. A lost PubAck is retried with
+// the same message id; the fault suite covers that with a proxy.
+func TestPublishWaitsForStream(t *testing.T) {
 	t.Parallel()
 	_, nc := testkit.NATS(t)
 	js, _ := jetstream.New(nc)

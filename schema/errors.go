@@ -12,6 +12,7 @@ const (
 	EINVALID  = "invalid"   // the input is malformed or breaks a rule
 	ENOTFOUND = "not_found" // the thing asked for does not exist
 	ECONFLICT = "conflict"  // the input contradicts what is stored
+	ETOOLARGE = "too_large" // the input is over a size limit
 	EUNAVAIL  = "unavailable"
 	EINTERNAL = "internal"
 )

@@ -79,8 +79,8 @@ func TestEventsAPI(t *testing.T) {
 	})
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
 		code, body := post(t, url, "application/x-ndjson", strings.Repeat(validPledge+"\n", 17<<20/len(validPledge)))
-		if code != http.StatusBadRequest || !strings.Contains(body["error"].(string), "larger than") {
-			t.Fatalf("got %d %v, want 400 body too large", code, body)
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body["error"].(string), "larger than") {
+			t.Fatalf("got %d %v, want 413 body too large", code, body)
 		}
 	})
 	if err := app.WaitConsumed(context.Background(), time.Minute); err != nil {

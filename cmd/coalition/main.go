@@ -83,7 +83,7 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "coalition: %v\n", err)
 	switch schema.ErrorCode(err) {
-	case schema.EINVALID:
+	case schema.EINVALID, schema.ETOOLARGE:
 		return 3
 	case schema.ENOTFOUND:
 		return 4

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -260,20 +261,34 @@ func connectForClient(cfg *commonConfig) (*nats.Conn, error) {
 }
 
 // compactIfOneDocument lets stdin hold one pretty-printed JSON event as well
-// as NDJSON: a body that is a single valid JSON value is compacted onto one
-// line.
+// as NDJSON. If the first line is a JSON value by itself, the input is
+// NDJSON and is streamed, whatever its size. Otherwise it is read whole (at
+// most MaxEventBytes, one event's limit) and, if it is one JSON value,
+// compacted onto one line.
 func compactIfOneDocument(r io.Reader) io.Reader {
-	b, err := io.ReadAll(io.LimitReader(r, 64<<20))
-	if err != nil {
-		return io.MultiReader(bytes.NewReader(b), errReader{err})
-	}
-	if t := bytes.TrimSpace(b); json.Valid(t) && bytes.Count(t, []byte("\n")) > 0 {
-		var out bytes.Buffer
-		if json.Compact(&out, t) == nil {
-			return &out
+	br := bufio.NewReaderSize(r, 64<<10)
+	first, err := br.ReadBytes('\n')
+	if t := bytes.TrimSpace(first); len(t) == 0 || json.Valid(t) || (err != nil && err != io.EOF) {
+		// NDJSON (or empty, or a read error that the reader will report).
+		rest := io.Reader(br)
+		if err != nil && err != io.EOF {
+			rest = errReader{err}
 		}
+		return io.MultiReader(bytes.NewReader(first), rest)
 	}
-	return bytes.NewReader(b)
+	rest, err := io.ReadAll(io.LimitReader(br, schema.MaxEventBytes+1))
+	doc := append(first, rest...)
+	if err != nil {
+		return io.MultiReader(bytes.NewReader(doc), errReader{err})
+	}
+	if len(doc) > schema.MaxEventBytes {
+		return errReader{schema.Errorf(schema.ETOOLARGE, "stdin holds neither NDJSON nor one JSON event under %d bytes", schema.MaxEventBytes)}
+	}
+	var out bytes.Buffer
+	if json.Compact(&out, bytes.TrimSpace(doc)) == nil {
+		return &out
+	}
+	return bytes.NewReader(doc)
 }
 
 type errReader struct{ err error }
