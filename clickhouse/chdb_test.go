@@ -870,8 +870,8 @@ func TestCurrentClickHouse(t *testing.T) {
 			checks[c.name] = c.check
 		}
 		for _, m := range []struct{ query, from, to, check string }{
-			{"status_lines", "sum(delivered)", "max(delivered)", "status"},
-			{"status_lines", "sum(pledged)", "max(pledged)", "status"},
+			{"status_lines", "sum(delivered_milli)", "max(delivered_milli)", "status"},
+			{"status_lines", "sum(pledged_milli)", "max(pledged_milli)", "status"},
 			{"status_summary", "countIf(e_kind = 'meeting')", "countIf(is_actor AND e_kind = 'meeting')", "status"},
 			// The stage is the highest any pledge reached, not the lowest.
 			{"commitments", "maxIf(multiIf(e_stage", "minIf(multiIf(e_stage", "commitments"},

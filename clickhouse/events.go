@@ -19,7 +19,7 @@ type Row struct {
 // InsertColumns are the columns InsertEvents writes, in the order of
 // RowValues.
 const InsertColumns = `event_id, revision, retracted, coalition, kind, actor, counterpart, participants,
- occurred_at, reported_at, source, confidence, summary, commitment_id, category, stage, asset, quantity, unit,
+ occurred_at, reported_at, source, confidence, summary, commitment_id, category, stage, asset, quantity, quantity_milli, unit,
  deadline, complete, destination, stance, severity, data, stream_seq, ingested_at`
 
 // RowValues returns the values of one row for InsertColumns, as the native
@@ -33,7 +33,7 @@ func RowValues(r *Row, ingestedAt time.Time) []any {
 	}
 	return []any{e.ID, e.Revision, retracted, e.Coalition, string(e.Kind), e.Actor, e.Counterpart, c.participants,
 		e.OccurredAt.UTC(), e.ReportedAt.UTC(), e.Source, e.ConfidenceOr1(), e.Summary, e.CommitmentID(),
-		c.category, c.stage, c.asset, c.quantity, c.unit, c.deadline, c.complete, c.destination, c.stance, c.severity,
+		c.category, c.stage, c.asset, c.quantity, schema.Milli(c.quantity), c.unit, c.deadline, c.complete, c.destination, c.stance, c.severity,
 		string(r.Data), r.StreamSeq, ingestedAt.UTC()}
 }
 

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -51,7 +52,7 @@ type Commitment struct {
 	Category Category
 	Asset    string
 	Unit     string
-	Pledged  float64
+	Pledged  float64 // PledgedMilli / 1000
 	Deadline time.Time
 	// Stage is the highest stage any pledge reached; AnnouncedAt the
 	// occurrence time of the first pledge.
@@ -59,7 +60,11 @@ type Commitment struct {
 	AnnouncedAt time.Time
 	// Delivered adds up deployment quantities; Complete says a deployment
 	// declared delivery in full, which counts as at least Pledged.
-	Delivered       float64
+	Delivered float64 // DeliveredMilli / 1000
+	// Quantities are added and compared in thousandths (see Milli), so
+	// that sums and comparisons do not depend on the order of addition.
+	PledgedMilli    int64
+	DeliveredMilli  int64
 	Complete        bool
 	Deliveries      int
 	FirstDeliveryAt time.Time
@@ -97,6 +102,15 @@ type Anomaly struct {
 	CommitmentID string      `json:"commitment_id"`
 	EventID      string      `json:"event_id,omitempty"` // empty for over_delivery
 }
+
+// Milli converts a quantity to whole thousandths, rounding half away from
+// zero: quantities are kept to a thousandth (0.001 soldiers is fine; money
+// to a tenth of a cent), so that sums are exact whatever the order of
+// addition. Storage keeps the same integer.
+func Milli(q float64) int64 { return int64(math.Round(q * 1000)) }
+
+// FromMilli converts thousandths back to a quantity.
+func FromMilli(m int64) float64 { return float64(m) / 1000 }
 
 // sec is the resolution at which times are compared and stored.
 func sec(t time.Time) time.Time {
@@ -139,7 +153,7 @@ func FoldCommitments(events []Event, asOf time.Time) (map[string]*Commitment, []
 			}
 		case KindDeployment:
 			if q := ev.Deployment.Quantity; q != nil {
-				c.Delivered += *q
+				c.DeliveredMilli += Milli(*q)
 			}
 			c.Complete = c.Complete || ev.Deployment.Complete
 			c.Deliveries++
@@ -159,7 +173,9 @@ func FoldCommitments(events []Event, asOf time.Time) (map[string]*Commitment, []
 	for id, c := range out {
 		if d := defining[id]; d != nil {
 			c.Owner, c.Category, c.Asset = d.Actor, d.Pledge.Category, d.Pledge.Asset
-			c.Pledged, c.Unit = d.Pledge.Measure()
+			var q float64
+			q, c.Unit = d.Pledge.Measure()
+			c.PledgedMilli = Milli(q)
 			if d.Pledge.Deadline != nil {
 				c.Deadline = sec(*d.Pledge.Deadline)
 			}
@@ -167,12 +183,13 @@ func FoldCommitments(events []Event, asOf time.Time) (map[string]*Commitment, []
 		if c.Stage == "" {
 			c.Stage = StageAnnounced
 		}
-		if c.Known && c.Pledged > 0 && c.Delivered > c.Pledged {
+		if c.Known && c.PledgedMilli > 0 && c.DeliveredMilli > c.PledgedMilli {
 			anomalies = append(anomalies, Anomaly{Kind: AnomalyOverDelivery, Country: c.Owner, CommitmentID: id})
 		}
-		if c.Complete && c.Delivered < c.Pledged {
-			c.Delivered = c.Pledged
+		if c.Complete && c.DeliveredMilli < c.PledgedMilli {
+			c.DeliveredMilli = c.PledgedMilli
 		}
+		c.Pledged, c.Delivered = FromMilli(c.PledgedMilli), FromMilli(c.DeliveredMilli)
 		c.State = commitmentState(c, asOf)
 	}
 	for _, ev := range others {
@@ -202,7 +219,7 @@ func commitmentState(c *Commitment, asOf time.Time) CommitmentState {
 		return StateUnknown
 	case c.Withdrawn:
 		return StateWithdrawn
-	case c.Complete || (c.Pledged > 0 && c.Delivered >= c.Pledged):
+	case c.Complete || (c.PledgedMilli > 0 && c.DeliveredMilli >= c.PledgedMilli):
 		return StateDelivered
 	case c.Deliveries > 0:
 		return StatePartlyDelivered

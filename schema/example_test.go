@@ -146,3 +146,55 @@ func ExampleFold() {
 	// Output:
 	// DEU military: 200 of 650 soldiers delivered, 1 open
 }
+
+// A commitment's state depends on the moment it is judged at: the German
+// cabinet commits 1,200 soldiers against Daesh, due by the end of 2016. In
+// mid-2016 the commitment is open; by mid-2017, with nothing delivered, it
+// has lapsed.
+func ExampleFoldAsOf() {
+	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	soldiers := 1200.0
+	deadline := at("2016-12-31T00:00:00Z")
+	events := []schema.Event{
+		{Kind: schema.KindPledge, Coalition: "paris-2015", Actor: "DEU", OccurredAt: at("2015-12-01T12:00:00Z"),
+			Pledge: &schema.Pledge{CommitmentID: "DEU-counter-daesh-2015", Category: schema.CategoryMilitary, Stage: schema.StageCommitted,
+				Asset: "troops", Quantity: &soldiers, Unit: "soldiers", Deadline: &deadline}},
+	}
+	for i := range events {
+		events[i].Source = "https://www.bundestag.de/"
+		_ = events[i].Normalize(events[i].OccurredAt)
+	}
+	for _, moment := range []string{"2016-06-30T00:00:00Z", "2017-06-30T00:00:00Z"} {
+		for _, s := range schema.FoldAsOf("paris-2015", events, at(moment)) {
+			fmt.Printf("%s %s: %s, %d open, %d committed, %d lapsed\n", moment[:10], s.Country, s.Label, s.Open, s.ByState.Committed, s.ByState.Lapsed)
+		}
+	}
+	// Output:
+	// 2016-06-30 DEU: pledged, 1 open, 1 committed, 0 lapsed
+	// 2017-06-30 DEU: neutral, 0 open, 0 committed, 1 lapsed
+}
+
+// Anomalies are recorded, not dropped: Canada delivers on Britain's
+// commitment after Britain withdrew it.
+func ExampleFoldCommitments() {
+	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	one := 1.0
+	events := []schema.Event{
+		{Kind: schema.KindPledge, Actor: "GBR", OccurredAt: at("2015-11-23T10:30:00Z"),
+			Pledge: &schema.Pledge{CommitmentID: "GBR-akrotiri", Category: schema.CategoryBasing, Asset: "air_base", Quantity: &one, Unit: "base"}},
+		{Kind: schema.KindWithdrawal, Actor: "GBR", OccurredAt: at("2016-01-10T00:00:00Z"),
+			Withdrawal: &schema.Withdrawal{CommitmentID: "GBR-akrotiri"}},
+		{Kind: schema.KindDeployment, Actor: "CAN", OccurredAt: at("2016-01-12T00:00:00Z"),
+			Deployment: &schema.Deployment{CommitmentID: "GBR-akrotiri", Complete: true}},
+	}
+	commitments, anomalies := schema.FoldCommitments(events, at("2016-02-01T00:00:00Z"))
+	c := commitments["GBR-akrotiri"]
+	fmt.Println(c.Owner, c.State, c.IsOpen())
+	for _, a := range anomalies {
+		fmt.Println(a.Country, a.Kind)
+	}
+	// Output:
+	// GBR withdrawn false
+	// CAN actor_mismatch
+	// CAN delivery_after_withdrawal
+}

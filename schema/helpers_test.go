@@ -150,13 +150,25 @@ func checkGolden(tb testing.TB, path string, got []byte) {
 }
 
 // sameEvent reports whether two events are equal, comparing times as
-// instants (a decoded time and its re-decoded copy may differ in *Location).
+// instants (a decoded time and its re-decoded copy may differ in *Location),
+// the pledge's deadline included.
 func sameEvent(a, b schema.Event) bool {
 	if !a.OccurredAt.Equal(b.OccurredAt) || !a.ReportedAt.Equal(b.ReportedAt) {
 		return false
 	}
 	a.OccurredAt, b.OccurredAt = time.Time{}, time.Time{}
 	a.ReportedAt, b.ReportedAt = time.Time{}, time.Time{}
+	if a.Pledge != nil && b.Pledge != nil {
+		pa, pb := *a.Pledge, *b.Pledge
+		switch {
+		case (pa.Deadline == nil) != (pb.Deadline == nil):
+			return false
+		case pa.Deadline != nil && !pa.Deadline.Equal(*pb.Deadline):
+			return false
+		}
+		pa.Deadline, pb.Deadline = nil, nil
+		a.Pledge, b.Pledge = &pa, &pb
+	}
 	return reflect.DeepEqual(a, b)
 }
 

@@ -98,6 +98,7 @@ func (sc *StateCounts) Add(s CommitmentState, n uint64) {
 }
 
 // StatusLine totals one country's commitments of one category and unit.
+// Quantities are added up in thousandths (see Milli).
 // Pledged adds up every commitment's pledged size, withdrawn or not;
 // Withdrawn is the part of Pledged on withdrawn commitments; Delivered adds
 // up deliveries (a complete delivery counts as at least the pledged size).
@@ -245,6 +246,7 @@ func FoldAsOf(coalition string, events []Event, asOf time.Time) []CountryStatus 
 		unit string
 	}
 	lines := map[string]map[lineKey]*StatusLine{}
+	milli := map[string]map[lineKey][3]int64{} // pledged, delivered, withdrawn in thousandths
 	commitments, anomalies := FoldCommitments(mine, asOf)
 	ids := make([]string, 0, len(commitments))
 	for id := range commitments {
@@ -270,6 +272,7 @@ func FoldAsOf(coalition string, events []Event, asOf time.Time) []CountryStatus 
 		}
 		if lines[c.Owner] == nil {
 			lines[c.Owner] = map[lineKey]*StatusLine{}
+			milli[c.Owner] = map[lineKey][3]int64{}
 		}
 		k := lineKey{c.Category, c.Unit}
 		l := lines[c.Owner][k]
@@ -281,11 +284,14 @@ func FoldAsOf(coalition string, events []Event, asOf time.Time) []CountryStatus 
 		if c.IsOpen() {
 			l.Open++
 		}
-		l.Pledged += c.Pledged
-		l.Delivered += c.Delivered
+		m := milli[c.Owner][k]
+		m[0] += c.PledgedMilli
+		m[1] += c.DeliveredMilli
 		if c.Withdrawn {
-			l.Withdrawn += c.Pledged
+			m[2] += c.PledgedMilli
 		}
+		milli[c.Owner][k] = m
+		l.Pledged, l.Delivered, l.Withdrawn = FromMilli(m[0]), FromMilli(m[1]), FromMilli(m[2])
 	}
 	for _, a := range anomalies {
 		s := get(a.Country)

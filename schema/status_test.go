@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -118,7 +119,8 @@ func TestFold(t *testing.T) {
 			"DedupSameIDTwice",
 			[]schema.Event{statementEv(1, "FRA", 2, 66), statementEv(1, "FRA", 2, 66)},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "FRA", Events: 1, HasStance: true, Stance: 2, StanceAt: hour(66), LastActivityAt: hour(66)},
+				{Coalition: paris, Country: "FRA", Events: 1, HasStance: true, Stance: 2, StanceAt: hour(66), LastActivityAt: hour(66),
+					Label: schema.LabelSupportive},
 			},
 		},
 		{
@@ -127,7 +129,9 @@ func TestFold(t *testing.T) {
 			"DedupHigherRevisionWins",
 			[]schema.Event{rev(1, statementEv(1, "RUS", -1, 250)), statementEv(1, "RUS", 1, 260)},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "RUS", Events: 1, HasStance: true, Stance: -1, StanceAt: hour(250), LastActivityAt: hour(250)},
+				// One event after dedup: no previous stance.
+				{Coalition: paris, Country: "RUS", Events: 1, HasStance: true, Stance: -1, StanceAt: hour(250), LastActivityAt: hour(250),
+					Label: schema.LabelWavering},
 			},
 		},
 		{
@@ -136,19 +140,24 @@ func TestFold(t *testing.T) {
 			"DedupSameRevisionDeterministic",
 			[]schema.Event{statementEv(1, "TUR", -1, 250), statementEv(1, "TUR", 1, 250)},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "TUR", Events: 1, HasStance: true, Stance: 1, StanceAt: hour(250), LastActivityAt: hour(250)},
+				{Coalition: paris, Country: "TUR", Events: 1, HasStance: true, Stance: 1, StanceAt: hour(250), LastActivityAt: hour(250),
+					Label: schema.LabelSupportive},
 			},
 		},
 		{
+			// The previous stance is the one just before the latest (0 at
+			// hour 2), not the first (+1 at hour 1).
 			"LatestStance",
 			[]schema.Event{statementEv(5, "DEU", 1, 1), statementEv(1, "DEU", -1, 3), statementEv(3, "DEU", 0, 2)},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "DEU", Events: 3, HasStance: true, Stance: -1, StanceAt: hour(3), LastActivityAt: hour(3)},
+				{Coalition: paris, Country: "DEU", Events: 3, HasStance: true, Stance: -1, StanceAt: hour(3), LastActivityAt: hour(3),
+					HasPrevStance: true, PrevStance: 0, Label: schema.LabelWavering},
 			},
 		},
 		{
 			// Within the same second the id decides, not the nanoseconds:
-			// id 9 > id 2, although id 2 came 0.8 s later.
+			// id 9 > id 2, although id 2 came 0.8 s later; so id 2 is the
+			// previous stance.
 			"StanceTieBrokenByID",
 			func() []schema.Event {
 				a, b := statementEv(9, "GBR", -2, 10), statementEv(2, "GBR", 1, 10)
@@ -157,7 +166,8 @@ func TestFold(t *testing.T) {
 				return []schema.Event{a, b}
 			}(),
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "GBR", Events: 2, HasStance: true, Stance: -2, StanceAt: hour(10), LastActivityAt: hour(10)},
+				{Coalition: paris, Country: "GBR", Events: 2, HasStance: true, Stance: -2, StanceAt: hour(10), LastActivityAt: hour(10),
+					HasPrevStance: true, PrevStance: 1, Label: schema.LabelOpposed},
 			},
 		},
 		{
@@ -169,8 +179,10 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 3, Pledges: 1, Deployments: 2, LastActivityAt: hour(1500),
-					Commitments: 1, Open: 1,
-					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650, Delivered: 450}}},
+					Commitments: 1, Open: 1, ByState: schema.StateCounts{PartlyDelivered: 1}, OldestOpenAt: hour(278),
+					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Open: 1,
+						Pledged: 650, Delivered: 450, Fulfilment: 450.0 / 650}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
@@ -182,8 +194,9 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 3, Pledges: 1, Deployments: 2, LastActivityAt: hour(1300),
-					Commitments: 1, Open: 0,
-					Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "aircraft", Commitments: 1, Pledged: 6, Delivered: 6}}},
+					Commitments: 1, Open: 0, ByState: schema.StateCounts{Delivered: 1},
+					Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "aircraft", Commitments: 1, Pledged: 6, Delivered: 6, Fulfilment: 1}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
@@ -196,8 +209,9 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 2, Pledges: 1, Deployments: 1, LastActivityAt: hour(2000),
-					Commitments: 1, Open: 0,
-					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650, Delivered: 650}}},
+					Commitments: 1, Open: 0, ByState: schema.StateCounts{Delivered: 1},
+					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650, Delivered: 650, Fulfilment: 1}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
@@ -208,11 +222,15 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "GBR", Events: 2, Pledges: 1, Deployments: 1, LastActivityAt: hour(484),
-					Commitments: 1, Open: 0,
-					Lines: []schema.StatusLine{{Category: schema.CategoryBasing, Unit: "base", Commitments: 1, Pledged: 1, Delivered: 1}}},
+					Commitments: 1, Open: 0, ByState: schema.StateCounts{Delivered: 1},
+					Lines: []schema.StatusLine{{Category: schema.CategoryBasing, Unit: "base", Commitments: 1, Pledged: 1, Delivered: 1, Fulfilment: 1}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
+			// New rule: delivering more than a positive pledged size is an
+			// over_delivery anomaly of the owner (Anomalies 1, was not
+			// counted before); the commitment is still delivered.
 			"OverDelivery",
 			[]schema.Event{
 				pledgeEv(1, "DEU", "DEU-mali", schema.CategoryMilitary, 650, "soldiers", 278),
@@ -220,11 +238,15 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 2, Pledges: 1, Deployments: 1, LastActivityAt: hour(2000),
-					Commitments: 1, Open: 0,
-					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650, Delivered: 700}}},
+					Commitments: 1, Open: 0, ByState: schema.StateCounts{Delivered: 1}, Anomalies: 1,
+					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650, Delivered: 700, Fulfilment: 700.0 / 650}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
+			// The delivery came before the withdrawal: no anomaly. The label
+			// is delivering, not neutral: 1e9 were delivered on its lines,
+			// although the only commitment is withdrawn (label rule 4).
 			"Withdrawal",
 			[]schema.Event{
 				pledgeEv(1, "DEU", "DEU-london", schema.CategoryHumanitarian, 2.3e9, "EUR", 1950),
@@ -233,13 +255,16 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 3, Pledges: 1, Deployments: 1, Withdrawals: 1, LastActivityAt: hour(1960),
-					Commitments: 1, Open: 0, Withdrawn: 1,
-					Lines: []schema.StatusLine{{Category: schema.CategoryHumanitarian, Unit: "EUR", Commitments: 1, Pledged: 2.3e9, Delivered: 1e9, Withdrawn: 2.3e9}}},
+					Commitments: 1, Open: 0, Withdrawn: 1, ByState: schema.StateCounts{Withdrawn: 1},
+					Lines: []schema.StatusLine{{Category: schema.CategoryHumanitarian, Unit: "EUR", Commitments: 1,
+						Pledged: 2.3e9, Delivered: 1e9, Withdrawn: 2.3e9, Fulfilment: 1e9 / 2.3e9}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
 			// An unquantified pledge stays open whatever is delivered, until a
-			// delivery says complete.
+			// delivery says complete: partly_delivered. Fulfilment is 0, as
+			// nothing quantified was pledged.
 			"UnquantifiedOpenUntilComplete",
 			[]schema.Event{
 				pledgeEv(1, "USA", "USA-intel", schema.CategoryIntelligence, 0, "", 265),
@@ -247,8 +272,9 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "USA", Events: 2, Pledges: 1, Deployments: 1, LastActivityAt: hour(400),
-					Commitments: 1, Open: 1,
-					Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "", Commitments: 1, Pledged: 0, Delivered: 3}}},
+					Commitments: 1, Open: 1, ByState: schema.StateCounts{PartlyDelivered: 1}, OldestOpenAt: hour(265),
+					Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "", Commitments: 1, Open: 1, Pledged: 0, Delivered: 3}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
@@ -260,12 +286,15 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "USA", Events: 3, Pledges: 1, Deployments: 2, LastActivityAt: hour(500),
-					Commitments: 1, Open: 0,
-					Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "", Commitments: 1, Pledged: 0, Delivered: 3}}},
+					Commitments: 1, Open: 0, ByState: schema.StateCounts{Delivered: 1},
+					Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "", Commitments: 1, Pledged: 0, Delivered: 3}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
 			// The latest pledge defines the commitment; both count as pledges.
+			// The commitment was first announced at hour 278, by the earlier
+			// pledge.
 			"RestatedPledge",
 			[]schema.Event{
 				pledgeEv(2, "DEU", "DEU-mali", schema.CategoryMilitary, 1000, "soldiers", 300),
@@ -273,8 +302,9 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 2, Pledges: 2, LastActivityAt: hour(300),
-					Commitments: 1, Open: 1,
-					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 1000}}},
+					Commitments: 1, Open: 1, ByState: schema.StateCounts{Announced: 1}, OldestOpenAt: hour(278),
+					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Open: 1, Pledged: 1000}},
+					Label: schema.LabelPledged},
 			},
 		},
 		{
@@ -287,31 +317,35 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 4, Pledges: 4, LastActivityAt: hour(301),
-					Commitments: 4, Open: 4,
+					Commitments: 4, Open: 4, ByState: schema.StateCounts{Announced: 4}, OldestOpenAt: hour(278),
 					Lines: []schema.StatusLine{
-						{Category: schema.CategoryIntelligence, Unit: "aircraft", Commitments: 1, Pledged: 6},
-						{Category: schema.CategoryMilitary, Unit: "ships", Commitments: 1, Pledged: 1},
-						{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 2, Pledged: 1850},
-					}},
+						{Category: schema.CategoryIntelligence, Unit: "aircraft", Commitments: 1, Open: 1, Pledged: 6},
+						{Category: schema.CategoryMilitary, Unit: "ships", Commitments: 1, Open: 1, Pledged: 1},
+						{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 2, Open: 2, Pledged: 1850},
+					},
+					Label: schema.LabelPledged},
 			},
 		},
 		{
 			"DeploymentOnUnknownCommitment",
 			[]schema.Event{deploymentEv(1, "DEU", "DEU-ghost", qty(3), false, 500)},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "DEU", Events: 1, Deployments: 1, LastActivityAt: hour(500), Unmatched: 1},
+				{Coalition: paris, Country: "DEU", Events: 1, Deployments: 1, LastActivityAt: hour(500), Unmatched: 1, Anomalies: 1,
+					Label: schema.LabelNeutral},
 			},
 		},
 		{
 			"WithdrawalOnUnknownCommitment",
 			[]schema.Event{withdrawalEv(1, "CAN", "CAN-cf18", 2100)},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "CAN", Events: 1, Withdrawals: 1, LastActivityAt: hour(2100), Unmatched: 1},
+				{Coalition: paris, Country: "CAN", Events: 1, Withdrawals: 1, LastActivityAt: hour(2100), Unmatched: 1, Anomalies: 1,
+					Label: schema.LabelNeutral},
 			},
 		},
 		{
 			// Unmatched counts each deployment and withdrawal on a commitment
-			// no pledge opened, for the event's actor.
+			// no pledge opened, for the event's actor; each is also one of its
+			// anomalies (unknown_commitment), and nothing else is.
 			"UnmatchedCountsEvents",
 			[]schema.Event{
 				deploymentEv(1, "FRA", "X-1", qty(1), false, 500),
@@ -320,13 +354,16 @@ func TestFold(t *testing.T) {
 				withdrawalEv(4, "DEU", "X-2", 401),
 			},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "DEU", Events: 3, Deployments: 2, Withdrawals: 1, LastActivityAt: hour(600), Unmatched: 3},
-				{Coalition: paris, Country: "FRA", Events: 1, Deployments: 1, LastActivityAt: hour(500), Unmatched: 1},
+				{Coalition: paris, Country: "DEU", Events: 3, Deployments: 2, Withdrawals: 1, LastActivityAt: hour(600), Unmatched: 3, Anomalies: 3,
+					Label: schema.LabelNeutral},
+				{Coalition: paris, Country: "FRA", Events: 1, Deployments: 1, LastActivityAt: hour(500), Unmatched: 1, Anomalies: 1,
+					Label: schema.LabelNeutral},
 			},
 		},
 		{
 			// A pledge arriving later turns unmatched deliveries into
-			// deliveries on the commitment.
+			// deliveries on the commitment. Delivering before the pledge is
+			// no anomaly.
 			"PledgeMatchesEarlierDeployments",
 			[]schema.Event{
 				deploymentEv(1, "DEU", "DEU-mali", qty(200), false, 1000),
@@ -334,8 +371,10 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 2, Pledges: 1, Deployments: 1, LastActivityAt: hour(1200),
-					Commitments: 1, Open: 1,
-					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650, Delivered: 200}}},
+					Commitments: 1, Open: 1, ByState: schema.StateCounts{PartlyDelivered: 1}, OldestOpenAt: hour(1200),
+					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Open: 1,
+						Pledged: 650, Delivered: 200, Fulfilment: 200.0 / 650}},
+					Label: schema.LabelDelivering},
 			},
 		},
 		{
@@ -347,14 +386,17 @@ func TestFold(t *testing.T) {
 				meetingEv(2, "TUR", "", []string{"FRA", "USA"}, 60),
 			},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "DEU", Meetings: 1, LastMeetingAt: hour(240)},
-				{Coalition: paris, Country: "FRA", Events: 1, Meetings: 2, LastMeetingAt: hour(240), LastActivityAt: hour(240)},
-				{Coalition: paris, Country: "GBR", Meetings: 1, LastMeetingAt: hour(240)},
-				{Coalition: paris, Country: "TUR", Events: 1, Meetings: 1, LastMeetingAt: hour(60), LastActivityAt: hour(60)},
-				{Coalition: paris, Country: "USA", Meetings: 1, LastMeetingAt: hour(60)},
+				{Coalition: paris, Country: "DEU", Meetings: 1, LastMeetingAt: hour(240), Label: schema.LabelNeutral},
+				{Coalition: paris, Country: "FRA", Events: 1, Meetings: 2, LastMeetingAt: hour(240), LastActivityAt: hour(240), Label: schema.LabelNeutral},
+				{Coalition: paris, Country: "GBR", Meetings: 1, LastMeetingAt: hour(240), Label: schema.LabelNeutral},
+				{Coalition: paris, Country: "TUR", Events: 1, Meetings: 1, LastMeetingAt: hour(60), LastActivityAt: hour(60), Label: schema.LabelNeutral},
+				{Coalition: paris, Country: "USA", Meetings: 1, LastMeetingAt: hour(60), Label: schema.LabelNeutral},
 			},
 		},
 		{
+			// New rule: RUS and TUR are both members (actors of events), so
+			// each of the three sanctions is a member conflict for both
+			// sides: 3 each, and both are at_odds.
 			"Sanctions",
 			[]schema.Event{
 				sanctionEv(1, "RUS", "TUR", 350),
@@ -362,16 +404,20 @@ func TestFold(t *testing.T) {
 				sanctionEv(3, "TUR", "RUS", 400),
 			},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "RUS", Events: 2, SanctionsImposed: 2, SanctionsReceived: 1, LastActivityAt: hour(1100)},
-				{Coalition: paris, Country: "TUR", Events: 1, SanctionsImposed: 1, SanctionsReceived: 2, LastActivityAt: hour(400)},
+				{Coalition: paris, Country: "RUS", Events: 2, SanctionsImposed: 2, SanctionsReceived: 1, MemberConflicts: 3, LastActivityAt: hour(1100),
+					Label: schema.LabelAtOdds},
+				{Coalition: paris, Country: "TUR", Events: 1, SanctionsImposed: 1, SanctionsReceived: 2, MemberConflicts: 3, LastActivityAt: hour(400),
+					Label: schema.LabelAtOdds},
 			},
 		},
 		{
+			// RUS is the actor of no event, so it is no member: the incident
+			// is no member conflict, for either side.
 			"IncidentCountsForBothSides",
 			[]schema.Event{incidentEv(1, "TUR", "RUS", 250)},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "RUS", Incidents: 1},
-				{Coalition: paris, Country: "TUR", Events: 1, Incidents: 1, LastActivityAt: hour(250)},
+				{Coalition: paris, Country: "RUS", Incidents: 1, Label: schema.LabelNeutral},
+				{Coalition: paris, Country: "TUR", Events: 1, Incidents: 1, LastActivityAt: hour(250), Label: schema.LabelNeutral},
 			},
 		},
 		{
@@ -383,8 +429,9 @@ func TestFold(t *testing.T) {
 				return ev
 			}()},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "DEU", Events: 1, HasStance: true, Stance: 2, StanceAt: hour(276), LastActivityAt: hour(276)},
-				{Coalition: paris, Country: "FRA"},
+				{Coalition: paris, Country: "DEU", Events: 1, HasStance: true, Stance: 2, StanceAt: hour(276), LastActivityAt: hour(276),
+					Label: schema.LabelSupportive},
+				{Coalition: paris, Country: "FRA", Label: schema.LabelNeutral},
 			},
 		},
 		{
@@ -399,8 +446,9 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 1, Pledges: 1, LastActivityAt: hour(278),
-					Commitments: 1, Open: 1,
-					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650}}},
+					Commitments: 1, Open: 1, ByState: schema.StateCounts{Announced: 1}, OldestOpenAt: hour(278),
+					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Open: 1, Pledged: 650}},
+					Label: schema.LabelPledged},
 			},
 		},
 		{
@@ -411,8 +459,8 @@ func TestFold(t *testing.T) {
 				return []schema.Event{ev}
 			}(),
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "FRA", Events: 1, Meetings: 1, LastMeetingAt: hour(264), LastActivityAt: hour(264)},
-				{Coalition: paris, Country: "USA", Meetings: 1, LastMeetingAt: hour(264)},
+				{Coalition: paris, Country: "FRA", Events: 1, Meetings: 1, LastMeetingAt: hour(264), LastActivityAt: hour(264), Label: schema.LabelNeutral},
+				{Coalition: paris, Country: "USA", Meetings: 1, LastMeetingAt: hour(264), Label: schema.LabelNeutral},
 			},
 		},
 	}
@@ -429,6 +477,11 @@ func TestFold(t *testing.T) {
 			if got := schema.Fold(paris, rev); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Fold(reversed) =\n%s\nwant\n%s", fmtStatus(got), fmtStatus(tt.want))
 			}
+			// No case has a deadline: Fold (as of now) is FoldAsOf any
+			// moment after the last report.
+			if got := schema.FoldAsOf(paris, tt.events, hour(10000)); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("FoldAsOf(after every report) =\n%s\nwant\n%s", fmtStatus(got), fmtStatus(tt.want))
+			}
 		})
 	}
 }
@@ -442,15 +495,19 @@ func fmtStatus(ss []schema.CountryStatus) string {
 }
 
 // TestFoldGolden folds the Paris 2015 story of testdata/valid, worked out by
-// hand from the files.
+// hand from the files, at three moments.
+//
+// Since the lifecycle rules, the story has a sixth pledge (Germany's
+// cabinet decision on the counter-Daesh mission, stage committed, due
+// 2016-12-31) and Putin's statement of 24 November is retracted (revision
+// 2, reported on 28 November). So, compared with the old expectations, at
+// the end of the story DEU has 7 events, 4 pledges and commitments; RUS has
+// 2 events and no stance; and RUS and TUR, both members, are at odds (the
+// two sanctions and the incident count for both: 3 each).
 func TestFoldGolden(t *testing.T) {
 	var events []schema.Event
 	for _, g := range validEvents(t) {
 		events = append(events, mustParse(t, g.Raw))
-	}
-	byCountry := map[string]schema.CountryStatus{}
-	for _, s := range schema.Fold(paris, events) {
-		byCountry[s.Country] = s
 	}
 	at := func(s string) time.Time {
 		tm, err := time.Parse(time.RFC3339, s)
@@ -459,42 +516,114 @@ func TestFoldGolden(t *testing.T) {
 		}
 		return tm
 	}
-	want := map[string]schema.CountryStatus{
-		"CAN": {Events: 1, Withdrawals: 1, LastActivityAt: at("2016-02-08T16:00:00Z"), Unmatched: 1},
-		"DEU": {Events: 6, HasStance: true, Stance: 2, StanceAt: at("2015-11-25T13:00:00Z"),
+	// After the story: every event known (the last was reported on
+	// 2016-02-08), the counter-Daesh deadline not yet passed.
+	end := map[string]schema.CountryStatus{
+		"CAN": {Events: 1, Withdrawals: 1, LastActivityAt: at("2016-02-08T16:00:00Z"), Unmatched: 1, Anomalies: 1,
+			Label: schema.LabelNeutral},
+		"DEU": {Events: 7, HasStance: true, Stance: 2, StanceAt: at("2015-11-25T13:00:00Z"),
 			Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
-			Pledges: 3, Deployments: 2, LastActivityAt: at("2016-02-04T12:00:00Z"),
-			Commitments: 3, Open: 2,
+			Pledges: 4, Deployments: 2, LastActivityAt: at("2016-02-04T12:00:00Z"),
+			// Mali and London announced, counter-Daesh committed, Tornados
+			// delivered; the oldest open one is Mali.
+			Commitments: 4, Open: 3, ByState: schema.StateCounts{Announced: 2, Committed: 1, Delivered: 1},
+			OldestOpenAt: at("2015-11-25T11:00:00Z"),
 			Lines: []schema.StatusLine{
-				{Category: schema.CategoryHumanitarian, Unit: "EUR", Commitments: 1, Pledged: 2.3e9},
-				{Category: schema.CategoryIntelligence, Unit: "aircraft", Commitments: 1, Pledged: 6, Delivered: 6},
-				{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Pledged: 650},
-			}},
+				{Category: schema.CategoryHumanitarian, Unit: "EUR", Commitments: 1, Open: 1, Pledged: 2.3e9},
+				{Category: schema.CategoryIntelligence, Unit: "aircraft", Commitments: 1, Pledged: 6, Delivered: 6, Fulfilment: 1},
+				{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 2, Open: 2, Pledged: 650 + 1200},
+			},
+			Label: schema.LabelDelivering},
 		"FRA": {Events: 4, HasStance: true, Stance: 2, StanceAt: at("2015-11-16T15:00:00Z"),
-			Meetings: 4, LastMeetingAt: at("2015-11-26T18:00:00Z"), LastActivityAt: at("2015-11-26T18:00:00Z")},
+			Meetings: 4, LastMeetingAt: at("2015-11-26T18:00:00Z"), LastActivityAt: at("2015-11-26T18:00:00Z"),
+			Label: schema.LabelSupportive},
 		"GBR": {Events: 2, Meetings: 2, LastMeetingAt: at("2015-11-23T10:00:00Z"),
 			Pledges: 1, Deployments: 1, LastActivityAt: at("2015-12-03T02:00:00Z"),
-			Commitments: 1, Open: 0,
-			Lines: []schema.StatusLine{{Category: schema.CategoryBasing, Unit: "base", Commitments: 1, Pledged: 1, Delivered: 1}}},
-		"RUS": {Events: 3, HasStance: true, Stance: -1, StanceAt: at("2015-11-24T11:30:00Z"),
+			Commitments: 1, Open: 0, ByState: schema.StateCounts{Delivered: 1},
+			Lines: []schema.StatusLine{{Category: schema.CategoryBasing, Unit: "base", Commitments: 1, Pledged: 1, Delivered: 1, Fulfilment: 1}},
+			Label: schema.LabelDelivering},
+		"RUS": {Events: 2,
 			Meetings: 2, LastMeetingAt: at("2015-11-26T18:00:00Z"),
-			SanctionsImposed: 2, Incidents: 1, LastActivityAt: at("2015-12-29T10:00:00Z")},
-		"SAU": {Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z")},
+			SanctionsImposed: 2, Incidents: 1, MemberConflicts: 3, LastActivityAt: at("2015-12-29T10:00:00Z"),
+			Label: schema.LabelAtOdds},
+		"SAU": {Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"), Label: schema.LabelNeutral},
 		"TUR": {Events: 2, Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
-			SanctionsReceived: 2, Incidents: 1, LastActivityAt: at("2015-11-24T07:24:00Z")},
+			SanctionsReceived: 2, Incidents: 1, MemberConflicts: 3, LastActivityAt: at("2015-11-24T07:24:00Z"),
+			Label: schema.LabelAtOdds},
 		"USA": {Events: 1, Meetings: 2, LastMeetingAt: at("2015-11-24T16:00:00Z"),
 			Pledges: 1, LastActivityAt: at("2015-11-24T16:30:00Z"),
-			Commitments: 1, Open: 1,
-			Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "", Commitments: 1}}},
+			Commitments: 1, Open: 1, ByState: schema.StateCounts{Announced: 1}, OldestOpenAt: at("2015-11-24T16:30:00Z"),
+			Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "", Commitments: 1, Open: 1}},
+			Label: schema.LabelPledged},
 	}
-	if got, want := slices.Sorted(mapKeys(byCountry)), slices.Sorted(mapKeys(want)); !slices.Equal(got, want) {
-		t.Fatalf("countries = %q, want %q", got, want)
+	// Now (Fold): the same, except that the counter-Daesh commitment, with
+	// nothing delivered, lapsed on 2016-12-31.
+	now := maps.Clone(end)
+	deu := now["DEU"]
+	deu.Open, deu.ByState = 2, schema.StateCounts{Announced: 2, Lapsed: 1, Delivered: 1}
+	deu.Lines = slices.Clone(deu.Lines)
+	deu.Lines[2].Open = 1
+	now["DEU"] = deu
+	// At midnight on 26 November 2015: what had been reported by then. The
+	// Mali pledge (reported 25 Nov 17:00) is known; the Tornado pledge, the
+	// Kremlin meeting, the sanctions and the retraction are not, so Putin's
+	// statement (-1) still stands. RUS is a member by it, and the Su-24
+	// incident is a member conflict for TUR and RUS: at_odds beats
+	// wavering for RUS.
+	early := map[string]schema.CountryStatus{
+		"DEU": {Events: 2, HasStance: true, Stance: 2, StanceAt: at("2015-11-25T13:00:00Z"),
+			Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
+			Pledges: 1, LastActivityAt: at("2015-11-25T13:00:00Z"),
+			Commitments: 1, Open: 1, ByState: schema.StateCounts{Announced: 1}, OldestOpenAt: at("2015-11-25T11:00:00Z"),
+			Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Open: 1, Pledged: 650}},
+			Label: schema.LabelPledged},
+		"FRA": {Events: 3, HasStance: true, Stance: 2, StanceAt: at("2015-11-16T15:00:00Z"),
+			Meetings: 3, LastMeetingAt: at("2015-11-24T16:00:00Z"), LastActivityAt: at("2015-11-24T16:00:00Z"),
+			Label: schema.LabelSupportive},
+		"GBR": {Events: 1, Meetings: 2, LastMeetingAt: at("2015-11-23T10:00:00Z"),
+			Pledges: 1, LastActivityAt: at("2015-11-23T10:30:00Z"),
+			Commitments: 1, Open: 1, ByState: schema.StateCounts{Announced: 1}, OldestOpenAt: at("2015-11-23T10:30:00Z"),
+			Lines: []schema.StatusLine{{Category: schema.CategoryBasing, Unit: "base", Commitments: 1, Open: 1, Pledged: 1}},
+			Label: schema.LabelPledged},
+		"RUS": {Events: 1, HasStance: true, Stance: -1, StanceAt: at("2015-11-24T11:30:00Z"),
+			Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
+			Incidents: 1, MemberConflicts: 1, LastActivityAt: at("2015-11-24T11:30:00Z"),
+			Label: schema.LabelAtOdds},
+		"SAU": {Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"), Label: schema.LabelNeutral},
+		"TUR": {Events: 2, Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
+			Incidents: 1, MemberConflicts: 1, LastActivityAt: at("2015-11-24T07:24:00Z"),
+			Label: schema.LabelAtOdds},
+		"USA": {Events: 1, Meetings: 2, LastMeetingAt: at("2015-11-24T16:00:00Z"),
+			Pledges: 1, LastActivityAt: at("2015-11-24T16:30:00Z"),
+			Commitments: 1, Open: 1, ByState: schema.StateCounts{Announced: 1}, OldestOpenAt: at("2015-11-24T16:30:00Z"),
+			Lines: []schema.StatusLine{{Category: schema.CategoryIntelligence, Unit: "", Commitments: 1, Open: 1}},
+			Label: schema.LabelPledged},
 	}
-	for code, w := range want {
-		w.Coalition, w.Country = paris, code
-		if got := byCountry[code]; !reflect.DeepEqual(got, w) {
-			t.Errorf("%s:\n got %+v\nwant %+v", code, got, w)
-		}
+	tests := []struct {
+		name string
+		fold func() []schema.CountryStatus
+		want map[string]schema.CountryStatus
+	}{
+		{"EndOfStory", func() []schema.CountryStatus { return schema.FoldAsOf(paris, events, at("2016-03-01T00:00:00Z")) }, end},
+		{"Now", func() []schema.CountryStatus { return schema.Fold(paris, events) }, now},
+		{"BeforeTheRetraction", func() []schema.CountryStatus { return schema.FoldAsOf(paris, events, at("2015-11-26T00:00:00Z")) }, early},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			byCountry := map[string]schema.CountryStatus{}
+			for _, s := range tt.fold() {
+				byCountry[s.Country] = s
+			}
+			if got, want := slices.Sorted(mapKeys(byCountry)), slices.Sorted(mapKeys(tt.want)); !slices.Equal(got, want) {
+				t.Fatalf("countries = %q, want %q", got, want)
+			}
+			for code, w := range tt.want {
+				w.Coalition, w.Country = paris, code
+				if got := byCountry[code]; !reflect.DeepEqual(got, w) {
+					t.Errorf("%s:\n got %+v\nwant %+v", code, got, w)
+				}
+			}
+		})
 	}
 }
 
@@ -512,13 +641,32 @@ func TestFoldCommitments(t *testing.T) {
 		statementEv(10, "FRA", 2, 66),
 	})
 	checkValid(t, events)
+	// The old Actors field is gone: CAN's two events on a commitment no
+	// pledge opened are now two unknown_commitment anomalies. An unknown
+	// commitment reports the default stage, announced.
 	want := map[string]*schema.Commitment{
-		"DEU-tornado":  {ID: "DEU-tornado", Known: true, Owner: "DEU", Category: schema.CategoryIntelligence, Unit: "aircraft", Pledged: 6, Delivered: 6, Actors: []string{"DEU", "DEU"}},
-		"GBR-akrotiri": {ID: "GBR-akrotiri", Known: true, Owner: "GBR", Category: schema.CategoryBasing, Unit: "base", Pledged: 1, Delivered: 1, Complete: true, Actors: []string{"GBR"}},
-		"CAN-cf18":     {ID: "CAN-cf18", Delivered: 6, Withdrawn: true, Actors: []string{"CAN", "CAN"}},
-		"DEU-london":   {ID: "DEU-london", Known: true, Owner: "DEU", Category: schema.CategoryHumanitarian, Unit: "EUR", Pledged: 2.3e9, Withdrawn: true, Actors: []string{"DEU"}},
+		"DEU-tornado": {ID: "DEU-tornado", Known: true, Owner: "DEU", Category: schema.CategoryIntelligence, Asset: "asset", Unit: "aircraft", Pledged: 6,
+			Stage: schema.StageAnnounced, AnnouncedAt: hour(300),
+			Delivered: 6, Deliveries: 2, FirstDeliveryAt: hour(650), State: schema.StateDelivered},
+		"GBR-akrotiri": {ID: "GBR-akrotiri", Known: true, Owner: "GBR", Category: schema.CategoryBasing, Asset: "asset", Unit: "base", Pledged: 1,
+			Stage: schema.StageAnnounced, AnnouncedAt: hour(241),
+			Delivered: 1, Complete: true, Deliveries: 1, FirstDeliveryAt: hour(484), State: schema.StateDelivered},
+		"CAN-cf18": {ID: "CAN-cf18", Stage: schema.StageAnnounced,
+			Delivered: 6, Deliveries: 1, FirstDeliveryAt: hour(1000), Withdrawn: true, WithdrawnAt: hour(2100), State: schema.StateUnknown},
+		"DEU-london": {ID: "DEU-london", Known: true, Owner: "DEU", Category: schema.CategoryHumanitarian, Asset: "asset", Unit: "EUR", Pledged: 2.3e9,
+			Stage: schema.StageAnnounced, AnnouncedAt: hour(1950),
+			Withdrawn: true, WithdrawnAt: hour(1960), State: schema.StateWithdrawn},
 	}
-	got := schema.FoldCommitments(events)
+	wantAnomalies := []schema.Anomaly{
+		{Kind: schema.AnomalyUnknownCommitment, Country: "CAN", CommitmentID: "CAN-cf18", EventID: uid(6).String()},
+		{Kind: schema.AnomalyUnknownCommitment, Country: "CAN", CommitmentID: "CAN-cf18", EventID: uid(7).String()},
+	}
+	got, anomalies := schema.FoldCommitments(events, hour(3000))
+	for id, c := range want {
+		// The thousandths behind Pledged and Delivered.
+		c.PledgedMilli, c.DeliveredMilli = schema.Milli(c.Pledged), schema.Milli(c.Delivered)
+		want[id] = c
+	}
 	if !reflect.DeepEqual(got, want) {
 		for id := range want {
 			if !reflect.DeepEqual(got[id], want[id]) {
@@ -527,29 +675,90 @@ func TestFoldCommitments(t *testing.T) {
 		}
 		t.Errorf("FoldCommitments has %d commitments, want %d", len(got), len(want))
 	}
+	if !reflect.DeepEqual(anomalies, wantAnomalies) {
+		t.Errorf("anomalies = %+v,\nwant %+v", anomalies, wantAnomalies)
+	}
+	if got, _ := schema.FoldCommitments(nil, hour(3000)); len(got) != 0 {
+		t.Errorf("FoldCommitments(nil) = %v, want no commitment", got)
+	}
 }
 
+// TestCommitmentIsOpen folds one commitment from its events and checks its
+// state and whether it is open. The cases are those of the old IsOpen,
+// which now follows the state.
 func TestCommitmentIsOpen(t *testing.T) {
+	pledge := func(size float64, unit string) schema.Event {
+		return pledgeEv(1, "DEU", "c", schema.CategoryMilitary, size, unit, 10)
+	}
+	deliver := func(n int, q *float64, complete bool) schema.Event {
+		return deploymentEv(n, "DEU", "c", q, complete, 20+n)
+	}
 	tests := []struct {
-		name string
-		c    schema.Commitment
-		want bool
+		name   string
+		events []schema.Event
+		state  schema.CommitmentState
+		open   bool
 	}{
-		{"Unknown", schema.Commitment{Unit: "soldiers", Pledged: 650}, false},
-		{"Pledged", schema.Commitment{Known: true, Unit: "soldiers", Pledged: 650}, true},
-		{"Partial", schema.Commitment{Known: true, Unit: "soldiers", Pledged: 650, Delivered: 649}, true},
-		{"Delivered", schema.Commitment{Known: true, Unit: "soldiers", Pledged: 650, Delivered: 650}, false},
-		{"Complete", schema.Commitment{Known: true, Unit: "soldiers", Pledged: 650, Complete: true}, false},
-		{"Withdrawn", schema.Commitment{Known: true, Unit: "soldiers", Pledged: 650, Withdrawn: true}, false},
-		{"Unquantified", schema.Commitment{Known: true}, true},
-		{"UnquantifiedDelivered", schema.Commitment{Known: true, Delivered: 5}, true},
-		{"UnquantifiedComplete", schema.Commitment{Known: true, Complete: true}, false},
-		{"ZeroPledged", schema.Commitment{Known: true, Unit: "ships", Pledged: 0}, false},
+		{"Unknown", []schema.Event{deliver(2, qty(650), false)}, schema.StateUnknown, false},
+		{"Pledged", []schema.Event{pledge(650, "soldiers")}, schema.StateAnnounced, true},
+		{"Partial", []schema.Event{pledge(650, "soldiers"), deliver(2, qty(649), false)}, schema.StatePartlyDelivered, true},
+		{"Delivered", []schema.Event{pledge(650, "soldiers"), deliver(2, qty(650), false)}, schema.StateDelivered, false},
+		{"Complete", []schema.Event{pledge(650, "soldiers"), deliver(2, nil, true)}, schema.StateDelivered, false},
+		{"Withdrawn", []schema.Event{pledge(650, "soldiers"), withdrawalEv(2, "DEU", "c", 30)}, schema.StateWithdrawn, false},
+		{"Unquantified", []schema.Event{pledge(0, "")}, schema.StateAnnounced, true},
+		{"UnquantifiedDelivered", []schema.Event{pledge(0, ""), deliver(2, qty(5), false)}, schema.StatePartlyDelivered, true},
+		{"UnquantifiedComplete", []schema.Event{pledge(0, ""), deliver(2, nil, true)}, schema.StateDelivered, false},
+		// Changed by the new rules: a pledge of 0 ships used to count as
+		// delivered at once (0 delivered of 0); deliveries now close a
+		// commitment only when they reach a positive pledged size, so it is
+		// announced, and open.
+		{"ZeroPledged", []schema.Event{pledge(0, "ships")}, schema.StateAnnounced, true},
+		{"ZeroPledgedDelivered", []schema.Event{pledge(0, "ships"), deliver(2, qty(1), false)}, schema.StatePartlyDelivered, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.c.IsOpen(); got != tt.want {
-				t.Errorf("IsOpen() = %v, want %v", got, tt.want)
+			checkValid(t, tt.events)
+			cs, _ := schema.FoldCommitments(schema.Dedup(tt.events), hour(100))
+			c := cs["c"]
+			if c == nil {
+				t.Fatalf("no commitment c in %v", cs)
+			}
+			if c.State != tt.state {
+				t.Errorf("State = %q, want %q", c.State, tt.state)
+			}
+			if got := c.IsOpen(); got != tt.open {
+				t.Errorf("IsOpen() = %v, want %v", got, tt.open)
+			}
+		})
+	}
+}
+
+// TestCommitmentStateOpen checks which states count as open: those still
+// awaited.
+func TestCommitmentStateOpen(t *testing.T) {
+	tests := []struct {
+		state schema.CommitmentState
+		open  bool
+	}{
+		{schema.StateAnnounced, true},
+		{schema.StateCommitted, true},
+		{schema.StateAllocated, true},
+		{schema.StatePartlyDelivered, true},
+		{schema.StateDelivered, false},
+		{schema.StateWithdrawn, false},
+		{schema.StateLapsed, false},
+		{schema.StateUnknown, false},
+		{"", false},
+		{"open", false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.state), func(t *testing.T) {
+			if got := tt.state.Open(); got != tt.open {
+				t.Errorf("%q.Open() = %v, want %v", tt.state, got, tt.open)
+			}
+			c := schema.Commitment{Known: true, State: tt.state}
+			if got := c.IsOpen(); got != tt.open {
+				t.Errorf("Commitment{State: %q}.IsOpen() = %v, want %v", tt.state, got, tt.open)
 			}
 		})
 	}
@@ -566,6 +775,14 @@ func TestDedup(t *testing.T) {
 	}
 	if got := schema.Dedup(nil); len(got) != 0 {
 		t.Errorf("Dedup(nil) = %v, want empty", got)
+	}
+	// Revisions compare as numbers, not as text: 10 beats 9, although
+	// "9" > "10" in the canonical JSON.
+	r9, r10 := rev(9, statementEv(4, "TUR", 2, 40)), rev(10, statementEv(4, "TUR", -1, 40))
+	for _, in := range [][]schema.Event{{r9, r10}, {r10, r9}} {
+		if got := schema.Dedup(in); !reflect.DeepEqual(got, []schema.Event{r10}) {
+			t.Errorf("Dedup(revisions 9 and 10) = %+v, want revision 10", got)
+		}
 	}
 }
 
@@ -681,20 +898,37 @@ func TestFoldProperties(t *testing.T) {
 
 func checkFoldInvariants(t *testing.T, events []schema.Event, got []schema.CountryStatus) {
 	t.Helper()
-	var mine []schema.Event
-	for _, ev := range events {
-		if ev.Coalition == paris {
-			mine = append(mine, ev)
-		}
-	}
-	distinct := schema.Dedup(mine)
+	checkFoldInvariantsAsOf(t, events, time.Now(), got)
+}
+
+// checkFoldInvariantsAsOf checks facts that hold for any event set folded
+// as of any moment: counts that must add up, derived fields that must agree
+// with the fields they derive from.
+func checkFoldInvariantsAsOf(t *testing.T, events []schema.Event, asOf time.Time, got []schema.CountryStatus) {
+	t.Helper()
+	known := schema.Knowledge(paris, events, asOf)
 	pledged := map[string]bool{}
-	for _, ev := range distinct {
+	members := map[string]bool{}
+	for _, ev := range known {
+		members[ev.Actor] = true
 		if ev.Kind == schema.KindPledge {
 			pledged[ev.Pledge.CommitmentID] = true
 		}
 	}
-	var evs, imposed, received, commitments uint64
+	var conflicts uint64
+	for _, ev := range known {
+		if (ev.Kind == schema.KindSanction || ev.Kind == schema.KindIncident) && members[ev.Counterpart] {
+			conflicts++
+		}
+	}
+	_, anomalies := schema.FoldCommitments(known, asOf)
+	var unknown uint64
+	for _, a := range anomalies {
+		if a.Kind == schema.AnomalyUnknownCommitment {
+			unknown++
+		}
+	}
+	var evs, imposed, received, commitments, memberConflicts, anomalyCount, unmatched uint64
 	for i, s := range got {
 		if i > 0 && got[i-1].Country >= s.Country {
 			t.Fatalf("countries out of order: %s after %s", s.Country, got[i-1].Country)
@@ -705,25 +939,76 @@ func checkFoldInvariants(t *testing.T, events []schema.Event, got []schema.Count
 		if s.Open+s.Withdrawn > s.Commitments {
 			t.Errorf("%s: open %d + withdrawn %d > commitments %d", s.Country, s.Open, s.Withdrawn, s.Commitments)
 		}
-		var lineCommitments uint64
+		b := s.ByState
+		if sum := b.Announced + b.Committed + b.Allocated + b.PartlyDelivered + b.Delivered + b.Withdrawn + b.Lapsed; sum != s.Commitments {
+			t.Errorf("%s: by state %+v adds up to %d, want commitments %d", s.Country, b, sum, s.Commitments)
+		}
+		if open := b.Announced + b.Committed + b.Allocated + b.PartlyDelivered; open != s.Open {
+			t.Errorf("%s: open %d, want announced+committed+allocated+partly_delivered = %d", s.Country, s.Open, open)
+		}
+		if b.Withdrawn != s.Withdrawn {
+			t.Errorf("%s: withdrawn %d, by state %d", s.Country, s.Withdrawn, b.Withdrawn)
+		}
+		if s.OldestOpenAt.IsZero() != (s.Open == 0) {
+			t.Errorf("%s: oldest open at %v with %d open", s.Country, s.OldestOpenAt, s.Open)
+		}
+		if s.HasPrevStance && !s.HasStance {
+			t.Errorf("%s: a previous stance without a stance", s.Country)
+		}
+		if s.Unmatched > s.Anomalies {
+			t.Errorf("%s: unmatched %d > anomalies %d", s.Country, s.Unmatched, s.Anomalies)
+		}
+		if !slices.Contains(schema.Labels, s.Label) {
+			t.Errorf("%s: label %q is not one of %q", s.Country, s.Label, schema.Labels)
+		}
+		if want := schema.StatusLabel(&s); s.Label != want {
+			t.Errorf("%s: label %q, StatusLabel says %q", s.Country, s.Label, want)
+		}
+		var lineCommitments, lineOpen uint64
 		for _, l := range s.Lines {
 			lineCommitments += l.Commitments
+			lineOpen += l.Open
+			if l.Open > l.Commitments {
+				t.Errorf("%s: line %s/%s has %d open of %d", s.Country, l.Category, l.Unit, l.Open, l.Commitments)
+			}
+			want := 0.0
+			if l.Pledged > 0 {
+				want = l.Delivered / l.Pledged
+			}
+			if l.Fulfilment != want {
+				t.Errorf("%s: line %s/%s fulfilment %g, want %g / %g", s.Country, l.Category, l.Unit, l.Fulfilment, l.Delivered, l.Pledged)
+			}
 		}
 		if lineCommitments != s.Commitments {
 			t.Errorf("%s: lines hold %d commitments, want %d", s.Country, lineCommitments, s.Commitments)
+		}
+		if lineOpen != s.Open {
+			t.Errorf("%s: lines hold %d open commitments, want %d", s.Country, lineOpen, s.Open)
 		}
 		evs += s.Events
 		imposed += s.SanctionsImposed
 		received += s.SanctionsReceived
 		commitments += s.Commitments
+		memberConflicts += s.MemberConflicts
+		anomalyCount += s.Anomalies
+		unmatched += s.Unmatched
 	}
-	if evs != uint64(len(distinct)) {
-		t.Errorf("events counted %d, want %d distinct", evs, len(distinct))
+	if evs != uint64(len(known)) {
+		t.Errorf("events counted %d, want %d known", evs, len(known))
 	}
 	if imposed != received {
 		t.Errorf("sanctions imposed %d != received %d", imposed, received)
 	}
 	if commitments != uint64(len(pledged)) {
 		t.Errorf("commitments counted %d, want %d pledged ids", commitments, len(pledged))
+	}
+	if memberConflicts != 2*conflicts {
+		t.Errorf("member conflicts counted %d, want twice the %d sanctions and incidents between members", memberConflicts, conflicts)
+	}
+	if anomalyCount != uint64(len(anomalies)) {
+		t.Errorf("anomalies counted %d, want %d", anomalyCount, len(anomalies))
+	}
+	if unmatched != unknown {
+		t.Errorf("unmatched counted %d, want %d unknown_commitment anomalies", unmatched, unknown)
 	}
 }

@@ -30,8 +30,9 @@ var (
 	tokenRE        = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	currencyRE     = regexp.MustCompile(`^[A-Z]{3}$`)
 	unitRE         = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-	minTime        = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime        = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	// ClickHouse's DateTime holds 1970-01-01 .. 2106-02-07.
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2106, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // ParseEvent decodes one JSON event document. It checks the document against
@@ -193,7 +194,7 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 	}
 	checkTime := func(path string, t time.Time) {
 		if !t.IsZero() && (t.Before(minTime) || !t.Before(maxTime)) {
-			add(path, "must be between 1900 and 2199, got %s", t.Format(time.RFC3339))
+			add(path, "must be between 1970 and 2105, got %s", t.Format(time.RFC3339))
 		}
 	}
 	if e.OccurredAt.IsZero() {
@@ -262,8 +263,8 @@ func (e *Event) payloadProblems() []Problem {
 		}
 	}
 	nonNeg := func(path string, v *float64) {
-		if v != nil && !(*v >= 0 && *v <= 1e15) {
-			add(path, "must be between 0 and 1e15, got %g", *v)
+		if v != nil && !(*v >= 0 && *v <= 1e12) {
+			add(path, "must be between 0 and 1e12, got %g", *v)
 		}
 	}
 	switch {
@@ -297,7 +298,7 @@ func (e *Event) payloadProblems() []Problem {
 			add("pledge.stage", "unknown stage %q: want announced, committed or allocated", p.Stage)
 		}
 		if d := p.Deadline; d != nil && (d.Before(minTime) || !d.Before(maxTime)) {
-			add("pledge.deadline", "must be between 1900 and 2199, got %s", d.Format(time.RFC3339))
+			add("pledge.deadline", "must be between 1970 and 2105, got %s", d.Format(time.RFC3339))
 		}
 		if p.Asset == "" {
 			add("pledge.asset", "required")

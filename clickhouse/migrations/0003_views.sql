@@ -27,13 +27,14 @@ SELECT
     tupleElement(latest, 17) AS summary,
     tupleElement(latest, 18) AS severity,
     tupleElement(latest, 19) AS reported_at,
-    tupleElement(latest, 20) AS revision
+    tupleElement(latest, 20) AS revision,
+    tupleElement(latest, 21) AS quantity_milli
 FROM
 (
     SELECT
         coalition,
         event_id,
-        argMax((kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit, quantity, complete, stage, deadline, retracted, asset, source, summary, severity, reported_at, revision), (revision, data)) AS latest
+        argMax((kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit, quantity, complete, stage, deadline, retracted, asset, source, summary, severity, reported_at, revision, quantity_milli), (revision, data)) AS latest
     FROM events
     GROUP BY coalition, event_id
 )
@@ -41,13 +42,15 @@ WHERE tupleElement(latest, 14) = 0;
 
 CREATE VIEW IF NOT EXISTS commitments_latest AS
 SELECT
-    coalition, commitment_id, known, owner, category, asset, unit, pledged, deadline, announced_at,
-    delivered_sum, complete, deliveries, first_delivery_at, withdrawn, withdrawn_at,
-    if(complete = 1 AND delivered_sum < pledged, pledged, delivered_sum) AS delivered,
+    coalition, commitment_id, known, owner, category, asset, unit, deadline, announced_at,
+    complete, deliveries, first_delivery_at, withdrawn, withdrawn_at,
+    pledged_milli / 1000 AS pledged,
+    delivered_sum_milli / 1000 AS delivered_sum,
+    if(complete = 1 AND delivered_sum_milli < pledged_milli, pledged_milli, delivered_sum_milli) / 1000 AS delivered,
     multiIf(
         known = 0, 'unknown',
         withdrawn = 1, 'withdrawn',
-        complete = 1 OR (pledged > 0 AND delivered_sum >= pledged), 'delivered',
+        complete = 1 OR (pledged_milli > 0 AND delivered_sum_milli >= pledged_milli), 'delivered',
         deliveries > 0, 'partly_delivered',
         deadline > toDateTime(0, 'UTC') AND deadline < now(), 'lapsed',
         arrayElement(['announced', 'committed', 'allocated'], toUInt64(stage_rank))
@@ -62,11 +65,11 @@ FROM
         argMaxIf(e_category, (e_at, e_id), e_kind = 'pledge') AS category,
         argMaxIf(e_asset, (e_at, e_id), e_kind = 'pledge') AS asset,
         argMaxIf(e_unit, (e_at, e_id), e_kind = 'pledge') AS unit,
-        argMaxIf(e_quantity, (e_at, e_id), e_kind = 'pledge') AS pledged,
+        argMaxIf(e_qm, (e_at, e_id), e_kind = 'pledge') AS pledged_milli,
         argMaxIf(e_deadline, (e_at, e_id), e_kind = 'pledge') AS deadline,
         maxIf(multiIf(e_stage = 'allocated', 3, e_stage = 'committed', 2, 1), e_kind = 'pledge') AS stage_rank,
         minIf(e_at, e_kind = 'pledge') AS announced_at,
-        sumIf(e_quantity, e_kind = 'deployment') AS delivered_sum,
+        sumIf(e_qm, e_kind = 'deployment') AS delivered_sum_milli,
         maxIf(e_complete, e_kind = 'deployment') AS complete,
         countIf(e_kind = 'deployment') AS deliveries,
         minIf(e_at, e_kind = 'deployment') AS first_delivery_at,
@@ -82,7 +85,7 @@ FROM
             category AS e_category,
             asset AS e_asset,
             unit AS e_unit,
-            quantity AS e_quantity,
+            quantity_milli AS e_qm,
             complete AS e_complete,
             stage AS e_stage,
             deadline AS e_deadline,

@@ -36,6 +36,6 @@ FROM
     UNION ALL
     SELECT owner AS country, commitment_id, 'over_delivery' AS kind, '' AS event_id
     FROM (__COMMITMENTS__)
-    WHERE known = 1 AND pledged > 0 AND delivered_sum > pledged
+    WHERE known = 1 AND pledged_milli > 0 AND delivered_sum_milli > pledged_milli
 )
 ORDER BY country, commitment_id, kind, event_id

@@ -1,19 +1,24 @@
 -- One row per commitment in a coalition at @as_of, by the rules of
 -- schema.FoldCommitments: the defining pledge (the latest by occurrence
 -- time, ties broken by event id) gives owner, category, unit, size and
--- deadline; the stage is the highest any pledge reached; deliveries add up;
+-- deadline; the stage is the highest any pledge reached; deliveries add up
+-- (in thousandths, exactly, then shown as quantities);
 -- the first withdrawal closes it; state follows schema.CommitmentState.
 -- acts lists every deployment and withdrawal (actor, event id, time, kind)
 -- for the anomaly checks. Other queries include it where they say
 -- __COMMITMENTS__. Parameters: @coalition, @as_of.
 SELECT
-    commitment_id, known, owner, category, asset, unit, pledged, deadline, announced_at,
-    delivered_sum, complete, deliveries, first_delivery_at, withdrawn, withdrawn_at, acts,
-    if(complete = 1 AND delivered_sum < pledged, pledged, delivered_sum) AS delivered,
+    commitment_id, known, owner, category, asset, unit, deadline, announced_at,
+    complete, deliveries, first_delivery_at, withdrawn, withdrawn_at, acts,
+    pledged_milli, delivered_sum_milli,
+    if(complete = 1 AND delivered_sum_milli < pledged_milli, pledged_milli, delivered_sum_milli) AS delivered_milli,
+    pledged_milli / 1000 AS pledged,
+    delivered_sum_milli / 1000 AS delivered_sum,
+    delivered_milli / 1000 AS delivered,
     multiIf(
         known = 0, 'unknown',
         withdrawn = 1, 'withdrawn',
-        complete = 1 OR (pledged > 0 AND delivered_sum >= pledged), 'delivered',
+        complete = 1 OR (pledged_milli > 0 AND delivered_sum_milli >= pledged_milli), 'delivered',
         deliveries > 0, 'partly_delivered',
         deadline > toDateTime(0, 'UTC') AND deadline < @as_of, 'lapsed',
         arrayElement(['announced', 'committed', 'allocated'], toUInt64(stage_rank))
@@ -27,11 +32,11 @@ FROM
         argMaxIf(e_category, (e_at, e_id), e_kind = 'pledge') AS category,
         argMaxIf(e_asset, (e_at, e_id), e_kind = 'pledge') AS asset,
         argMaxIf(e_unit, (e_at, e_id), e_kind = 'pledge') AS unit,
-        argMaxIf(e_quantity, (e_at, e_id), e_kind = 'pledge') AS pledged,
+        argMaxIf(e_qm, (e_at, e_id), e_kind = 'pledge') AS pledged_milli,
         argMaxIf(e_deadline, (e_at, e_id), e_kind = 'pledge') AS deadline,
         maxIf(multiIf(e_stage = 'allocated', 3, e_stage = 'committed', 2, 1), e_kind = 'pledge') AS stage_rank,
         minIf(e_at, e_kind = 'pledge') AS announced_at,
-        sumIf(e_quantity, e_kind = 'deployment') AS delivered_sum,
+        sumIf(e_qm, e_kind = 'deployment') AS delivered_sum_milli,
         maxIf(e_complete, e_kind = 'deployment') AS complete,
         countIf(e_kind = 'deployment') AS deliveries,
         minIf(e_at, e_kind = 'deployment') AS first_delivery_at,
@@ -47,7 +52,7 @@ FROM
             category AS e_category,
             asset AS e_asset,
             unit AS e_unit,
-            quantity AS e_quantity,
+            quantity_milli AS e_qm,
             complete AS e_complete,
             stage AS e_stage,
             deadline AS e_deadline,

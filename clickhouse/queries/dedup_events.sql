@@ -22,12 +22,13 @@ SELECT
     tupleElement(latest, 15) AS asset,
     tupleElement(latest, 16) AS source,
     tupleElement(latest, 17) AS summary,
-    tupleElement(latest, 18) AS severity
+    tupleElement(latest, 18) AS severity,
+    tupleElement(latest, 19) AS quantity_milli
 FROM
 (
     SELECT
         event_id,
-        argMax((kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit, quantity, complete, stage, deadline, retracted, asset, source, summary, severity), (revision, data)) AS latest
+        argMax((kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit, quantity, complete, stage, deadline, retracted, asset, source, summary, severity, quantity_milli), (revision, data)) AS latest
     FROM events
     WHERE coalition = @coalition AND reported_at <= @as_of
     GROUP BY event_id

@@ -10,14 +10,14 @@ SELECT
     unit,
     count() AS commitments,
     countIf(state IN ('announced', 'committed', 'allocated', 'partly_delivered')) AS open,
-    sum(p) AS pledged,
-    sum(d) AS delivered,
-    greatest(sum(p) - sum(d), 0) AS gap,
+    sum(p) / 1000 AS pledged,
+    sum(d) / 1000 AS delivered,
+    greatest(sum(p) - sum(d), 0) / 1000 AS gap,
     round(if(sum(p) = 0, 0, sum(d) / sum(p)), 3) AS fulfilment
 FROM
 (
     -- renamed: an alias may not shadow a column inside an aggregate (18.16)
-    SELECT category, unit, state, pledged AS p, delivered AS d
+    SELECT category, unit, state, pledged_milli AS p, delivered_milli AS d
     FROM (__COMMITMENTS__)
     WHERE known = 1 AND state != 'withdrawn'
 )

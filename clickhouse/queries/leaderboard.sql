@@ -15,12 +15,12 @@ SELECT
     countIf(state = 'withdrawn') AS withdrawn,
     countIf(state = 'lapsed') AS lapsed,
     round(if(countIf(state != 'withdrawn') = 0, 0, countIf(state = 'delivered') / countIf(state != 'withdrawn')), 3) AS fulfilment_rate,
-    sumIf(p, match(unit, '^[A-Z]{3}$')) AS money_pledged,
-    sumIf(d, match(unit, '^[A-Z]{3}$')) AS money_delivered
+    sumIf(p, match(unit, '^[A-Z]{3}$')) / 1000 AS money_pledged,
+    sumIf(d, match(unit, '^[A-Z]{3}$')) / 1000 AS money_delivered
 FROM
 (
     -- renamed: an alias may not shadow a column inside an aggregate (18.16)
-    SELECT owner, state, unit, pledged AS p, delivered AS d
+    SELECT owner, state, unit, pledged_milli AS p, delivered_milli AS d
     FROM (__COMMITMENTS__)
     WHERE known = 1
 )

@@ -9,9 +9,9 @@ SELECT
     unit,
     count() AS commitments,
     countIf(is_open) AS open_count,
-    sum(pledged) AS pledged_total,
-    sum(delivered) AS delivered_total,
-    sumIf(pledged, withdrawn = 1) AS withdrawn_total,
+    sum(pledged_milli) / 1000 AS pledged_total,
+    sum(delivered_milli) / 1000 AS delivered_total,
+    sumIf(pledged_milli, withdrawn = 1) / 1000 AS withdrawn_total,
     countIf(state = 'announced') AS announced_count,
     countIf(state = 'committed') AS committed_count,
     countIf(state = 'allocated') AS allocated_count,
@@ -24,7 +24,7 @@ SELECT
     toUInt64(0) AS anomalies
 FROM
 (
-    SELECT owner, category, unit, pledged, delivered, withdrawn, state, announced_at,
+    SELECT owner, category, unit, pledged_milli, delivered_milli, withdrawn, state, announced_at,
         state IN ('announced', 'committed', 'allocated', 'partly_delivered') AS is_open
     FROM (__COMMITMENTS__)
     WHERE known = 1
