@@ -105,6 +105,11 @@ func openStore(ctx context.Context, cfg *commonConfig, log *slog.Logger) (*click
 func writeStatus(w io.Writer, format, coalition string, sts []schema.CountryStatus) error {
 	switch format {
 	case "json":
+		for i := range sts {
+			if sts[i].Lines == nil {
+				sts[i].Lines = []schema.StatusLine{} // [] like the API, not null
+			}
+		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"coalition": coalition, "countries": sts})
