@@ -80,22 +80,13 @@ func (e *env) startConsumer(tb testing.TB, sink consumers.Sink, cfg consumers.Co
 	return c
 }
 
-// waitDrained waits until the durable consumer has nothing pending or
-// unacknowledged.
+// waitDrained waits until the durable consumer has acked everything in the
+// stream.
 func (e *env) waitDrained(tb testing.TB, durable string) {
 	tb.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		cons, err := e.js.Consumer(context.Background(), natsjs.EventStream, durable)
-		if err == nil {
-			info, err := cons.Info(context.Background())
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := natsjs.WaitAcked(context.Background(), e.js, natsjs.EventStream, durable, 60*time.Second); err != nil {
+		tb.Fatal(err)
 	}
-	tb.Fatalf("consumer %s not drained after 60s", durable)
 }
 
 func (e *env) publish(tb testing.TB, evs []schema.Event) {

@@ -117,3 +117,31 @@ func IsRetryable(err error) bool {
 	}
 	return !errors.Is(err, context.Canceled)
 }
+
+// WaitAcked waits until the durable consumer has acknowledged every message
+// the stream held when WaitAcked was called: its ack floor has reached the
+// stream's last sequence and nothing is awaiting an ack. (NumPending alone
+// can read 0 for a moment before a consumer has seen new messages.)
+func WaitAcked(ctx context.Context, js jetstream.JetStream, stream, durable string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	str, err := js.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", stream, err)
+	}
+	last := str.CachedInfo().State.LastSeq
+	for {
+		cons, err := js.Consumer(ctx, stream, durable)
+		if err == nil {
+			info, err := cons.Info(ctx)
+			if err == nil && info.AckFloor.Stream >= last && info.NumAckPending == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("consumer %s has not acknowledged stream %s up to sequence %d after %v", durable, stream, last, timeout)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

@@ -93,22 +93,8 @@ func (a *App) WaitConsumed(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(timeout)
-	for {
-		cons, err := js.Consumer(ctx, natsjs.EventStream, a.Config.Durable)
-		if err == nil {
-			info, err := cons.Info(ctx)
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("events not consumed after %v (is ClickHouse answering? see the log)", timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := natsjs.WaitAcked(ctx, js, natsjs.EventStream, a.Config.Durable, timeout); err != nil {
+		return fmt.Errorf("events not consumed: %w (is ClickHouse answering? see the log)", err)
 	}
+	return nil
 }
