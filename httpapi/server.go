@@ -99,6 +99,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/analytics", s.handleCatalog)
 	mux.HandleFunc("GET /api/v1/analytics/{name}", s.handleAnalytics)
 	mux.HandleFunc("GET /{$}", s.handleIndex)
+	mux.HandleFunc("GET /static/", s.handleStatic)
 	return mux
 }
 

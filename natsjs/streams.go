@@ -21,7 +21,19 @@ const (
 	DeadLetterStream = "COALITION_DLQ"
 	// DeadLetterSubject is the subject dead letters are published on.
 	DeadLetterSubject = "coalition.dlq.events"
+	// AlertStream holds raised alerts, on subjects coalition.alerts.<rule>.
+	AlertStream = "COALITION_ALERTS"
+	// AlertSubjects is the alert stream's subject filter.
+	AlertSubjects = "coalition.alerts.*"
+	// AlertDeadLetterStream holds the alert deliveries that failed for good,
+	// on subjects coalition.alerts-dlq.<subscriber>.
+	AlertDeadLetterStream = "COALITION_ALERTS_DLQ"
+	// AlertDeadLetterSubjects is its subject filter.
+	AlertDeadLetterSubjects = "coalition.alerts-dlq.*"
 )
+
+// AlertSubject returns the subject of alerts raised by a rule.
+func AlertSubject(rule string) string { return "coalition.alerts." + rule }
 
 // StreamConfig holds the limits of the event stream.
 type StreamConfig struct {
@@ -77,10 +89,47 @@ func DeadLetterStreamConfig(c StreamConfig) jetstream.StreamConfig {
 	}
 }
 
+// AlertStreamConfig returns the configuration of the alert stream: a year
+// of history, de-duplication on the alert id over a day.
+func AlertStreamConfig(c StreamConfig) jetstream.StreamConfig {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	return jetstream.StreamConfig{
+		Name:        AlertStream,
+		Description: "Coalition alerts, one subject per rule",
+		Subjects:    []string{AlertSubjects},
+		Storage:     c.Storage,
+		Replicas:    c.Replicas,
+		Duplicates:  24 * time.Hour,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      365 * 24 * time.Hour,
+	}
+}
+
+// AlertDeadLetterStreamConfig returns the configuration of the stream of
+// alert deliveries that failed for good.
+func AlertDeadLetterStreamConfig(c StreamConfig) jetstream.StreamConfig {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	return jetstream.StreamConfig{
+		Name:        AlertDeadLetterStream,
+		Description: "Coalition alert deliveries that failed after the last retry",
+		Subjects:    []string{AlertDeadLetterSubjects},
+		Storage:     c.Storage,
+		Replicas:    c.Replicas,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      90 * 24 * time.Hour,
+	}
+}
+
 // EnsureStreams creates the event and dead-letter streams, or updates them
 // to the given limits. It is idempotent.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, c StreamConfig) error {
-	for _, sc := range []jetstream.StreamConfig{EventStreamConfig(c), DeadLetterStreamConfig(c)} {
+	for _, sc := range []jetstream.StreamConfig{EventStreamConfig(c), DeadLetterStreamConfig(c), AlertStreamConfig(c), AlertDeadLetterStreamConfig(c)} {
 		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 			return fmt.Errorf("create stream %s: %w", sc.Name, err)
 		}

