@@ -11,7 +11,7 @@ demo:
 	$(GO) run ./cmd/coalition demo
 
 test:
-	scripts/deps.sh --chdb --compose
+	scripts/deps.sh --chdb --compose --browser
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -22,4 +22,4 @@ build:
 	$(GO) build -o coalition ./cmd/coalition
 
 deps:
-	scripts/deps.sh --chdb --compose
+	scripts/deps.sh --chdb --compose --browser

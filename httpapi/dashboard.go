@@ -1,16 +1,32 @@
 package httpapi
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
+	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/coalitiondev/coalition/schema"
 )
 
-var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
+// The dashboard: web/index.html is a template (the page, a plain table for
+// readers without JavaScript, and the first status as JSON so the script
+// paints without waiting for a request); everything else under web/ is
+// served as is under /static/. The page reads the API and the live feeds
+// itself (web/js/), and fetches nothing from anywhere else.
+//
+//go:embed web
+var webFiles embed.FS
+
+var indexTmpl = template.Must(template.New("index.html").Funcs(template.FuncMap{
 	"lines": linesText,
 	"when": func(st schema.CountryStatus) string {
 		if st.LastActivityAt.IsZero() {
@@ -18,32 +34,129 @@ var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
 		}
 		return st.LastActivityAt.Format("2006-01-02")
 	},
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Coalition</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2330}
-h1{font-size:1.4rem;margin:0 0 .2rem} h2{font-size:1.1rem;margin:2rem 0 .5rem}
-p.sub{color:#5b6475;margin:0 0 1.5rem}
-table{border-collapse:collapse;width:100%} th,td{padding:.4rem .6rem;border-bottom:1px solid #e3e6ec;text-align:left;vertical-align:top}
-th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#5b6475}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.s2{color:#0a7b3e;font-weight:600}.s1{color:#2f8f5b}.s0{color:#5b6475}.s-1{color:#b36b00}.s-2{color:#b3261e;font-weight:600}
-code{background:#f3f4f7;padding:.1rem .3rem;border-radius:3px}
-</style></head><body>
-<h1>Coalition</h1>
-<p class="sub">Who promised what to a coalition, and who delivered. API: <a href="/api/v1/coalitions"><code>/api/v1/coalitions</code></a>, <a href="/api/v1/countries"><code>/api/v1/countries</code></a>, <a href="/metrics"><code>/metrics</code></a>, <a href="/readyz"><code>/readyz</code></a>.</p>
-{{if .Error}}<p>{{.Error}}</p>{{end}}
-{{range .Coalitions}}
-<h2>{{.Name}}</h2>
-<table><thead><tr><th>Country</th><th>Label</th><th>Stance</th><th>Pledged → delivered</th><th class="n">Open</th><th class="n">Meetings</th><th class="n">Sanctions (by / on)</th><th class="n">Incidents</th><th>Last activity</th></tr></thead><tbody>
-{{range .Countries}}<tr><td><strong>{{.Country}}</strong> {{.Name}}</td><td>{{.Label}}</td>
-<td>{{if .HasStance}}<span class="s{{.Stance | printf "%d"}}">{{.StanceName}}</span>{{else}}—{{end}}</td>
-<td>{{lines .CountryStatus}}</td><td class="n">{{.Open}}</td><td class="n">{{.Meetings}}</td>
-<td class="n">{{.SanctionsImposed}} / {{.SanctionsReceived}}</td><td class="n">{{.Incidents}}</td><td>{{when .CountryStatus}}</td></tr>
-{{end}}</tbody></table>
-{{else}}<p>No events yet. Publish some with <code>coalition publish</code> or <code>POST /api/v1/events</code>.</p>{{end}}
-</body></html>`))
+}).ParseFS(webFiles, "web/index.html"))
+
+// staticFile is one embedded asset, with its ETag worked out once.
+type staticFile struct {
+	body  []byte
+	etag  string
+	ctype string
+}
+
+var staticFiles = loadStatic()
+
+// contentTypes maps the asset extensions the dashboard uses; anything else
+// is not served.
+var contentTypes = map[string]string{
+	".css":   "text/css; charset=utf-8",
+	".js":    "text/javascript; charset=utf-8",
+	".svg":   "image/svg+xml",
+	".woff2": "font/woff2",
+	".txt":   "text/plain; charset=utf-8",
+	".md":    "text/plain; charset=utf-8",
+}
+
+func loadStatic() map[string]staticFile {
+	out := map[string]staticFile{}
+	err := fs.WalkDir(webFiles, "web", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || p == "web/index.html" {
+			return err
+		}
+		ctype, ok := contentTypes[path.Ext(p)]
+		if !ok {
+			return nil
+		}
+		b, err := webFiles.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		out[strings.TrimPrefix(p, "web/")] = staticFile{body: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, ctype: ctype}
+		return nil
+	})
+	if err != nil {
+		panic(fmt.Sprintf("dashboard assets: %v", err))
+	}
+	return out
+}
+
+// dashboardCSP keeps the page to its own origin: scripts and styles from
+// /static/ only, no inline script, requests to this server only.
+const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", dashboardCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+// dashboardBoot is the first status the page paints, inlined as JSON: the
+// same fields as GET /api/v1/coalitions and GET /api/v1/countries.
+type dashboardBoot struct {
+	Coalitions []string      `json:"coalitions"`
+	Coalition  string        `json:"coalition"`
+	AsOf       time.Time     `json:"as_of"`
+	Countries  []CountryView `json:"countries"`
+	Error      string        `json:"error,omitempty"`
+}
+
+// handleIndex serves the dashboard page for ?coalition= (default: the
+// first coalition stored).
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	boot := dashboardBoot{Coalitions: []string{}, Countries: []CountryView{}, AsOf: time.Now().UTC().Truncate(time.Second)}
+	cs, err := s.cfg.Status.Coalitions(r.Context())
+	if err != nil {
+		s.log.Error("index: list coalitions", "err", err)
+		boot.Error = "ClickHouse is not answering; see /readyz."
+	}
+	if cs != nil {
+		boot.Coalitions = cs
+	}
+	if want := r.URL.Query().Get("coalition"); want != "" && slices.Contains(cs, want) {
+		boot.Coalition = want
+	} else if len(cs) > 0 {
+		boot.Coalition = cs[0]
+	}
+	if boot.Coalition != "" {
+		sts, err := s.cfg.Status.CountryStatusAsOf(r.Context(), boot.Coalition, boot.AsOf)
+		if err != nil {
+			s.log.Error("index: status", "coalition", boot.Coalition, "err", err)
+			boot.Error = "ClickHouse is not answering; see /readyz."
+		}
+		for _, st := range sts {
+			boot.Countries = append(boot.Countries, view(st))
+		}
+		slices.SortFunc(boot.Countries, func(a, b CountryView) int { return strings.Compare(a.Country, b.Country) })
+	}
+	var buf bytes.Buffer
+	if err := indexTmpl.Execute(&buf, boot); err != nil {
+		s.log.Error("index: render", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	securityHeaders(h)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+// handleStatic serves the dashboard's embedded assets under /static/,
+// with ETags so a reload costs a 304.
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	f, ok := staticFiles[strings.TrimPrefix(r.URL.Path, "/static/")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	securityHeaders(h)
+	h.Set("Content-Type", f.ctype)
+	h.Set("ETag", f.etag)
+	h.Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+}
 
 // linesText renders a country's commitments compactly, such as
 // "military 650 soldiers → 0; basing 1 air_base → 0".
@@ -68,42 +181,4 @@ func FormatQty(q float64) string {
 		return fmt.Sprintf("%d", int64(q))
 	}
 	return fmt.Sprintf("%.2f", q)
-}
-
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	type coalitionView struct {
-		Name      string
-		Countries []CountryView
-	}
-	data := struct {
-		Coalitions []coalitionView
-		Error      string
-	}{}
-	cs, err := s.cfg.Status.Coalitions(r.Context())
-	if err != nil {
-		s.log.Error("index: list coalitions", "err", err)
-		data.Error = "ClickHouse is not answering; see /readyz."
-	}
-	for _, c := range cs {
-		sts, err := s.cfg.Status.CountryStatusAsOf(r.Context(), c, time.Now())
-		if err != nil {
-			s.log.Error("index: status", "coalition", c, "err", err)
-			data.Error = "ClickHouse is not answering; see /readyz."
-			break
-		}
-		v := coalitionView{Name: c}
-		for _, st := range sts {
-			v.Countries = append(v.Countries, view(st))
-		}
-		data.Coalitions = append(data.Coalitions, v)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := indexTmpl.Execute(w, data); err != nil {
-		s.log.Error("index: render", "err", err)
-	}
-}
-
-// handleStatic serves the dashboard's embedded assets under /static/.
-func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
-	http.NotFound(w, r)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/feed"
 	"github.com/coalitiondev/coalition/producers"
 	"github.com/coalitiondev/coalition/schema"
 )
@@ -49,6 +50,14 @@ type Config struct {
 	Publisher Publisher
 	Checks    []Check
 	Gatherer  prometheus.Gatherer // for /metrics; default prometheus.DefaultGatherer
+	// EventHub and AlertHub feed the live event and alert streams (SSE);
+	// nil answers 503.
+	EventHub *feed.Hub
+	AlertHub *feed.Hub
+	// RecentAlerts lists the latest alerts, newest first; nil lists none.
+	RecentAlerts func(ctx context.Context, limit int) ([]feed.AlertPayload, error)
+	// Deliveries returns the webhook delivery state; nil shows none.
+	Deliveries func() any
 	// MaxBodyBytes limits request bodies; default 16 MiB.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
@@ -96,6 +105,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/countries", s.handleCountries)
 	mux.HandleFunc("GET /api/v1/countries/{code}", s.handleCountry)
 	mux.HandleFunc("POST /api/v1/events", s.handleEvents)
+	mux.HandleFunc("GET /api/v1/feed", s.handleFeed)
+	mux.HandleFunc("GET /api/v1/alerts", s.handleAlerts)
+	mux.HandleFunc("GET /api/v1/alerts/feed", s.handleAlertFeed)
+	mux.HandleFunc("GET /api/v1/alerts/deliveries", s.handleDeliveries)
 	mux.HandleFunc("GET /api/v1/analytics", s.handleCatalog)
 	mux.HandleFunc("GET /api/v1/analytics/{name}", s.handleAnalytics)
 	mux.HandleFunc("GET /{$}", s.handleIndex)

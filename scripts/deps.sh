@@ -6,16 +6,18 @@
 #   - with --chdb: libchdb.so (current ClickHouse as a library, from the npm
 #     package @chdb/lib-linux-x64-gnu) into .deps/chdb, for the tests that
 #     check the SQL on current ClickHouse;
-#   - with --compose: Debian's docker-compose, which validates the compose file.
+#   - with --compose: Debian's docker-compose, which validates the compose file;
+#   - with --browser: Debian's chromium, for the dashboard's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CHDB_VERSION=26.7.3-stable.1
-want_chdb=0 want_compose=0
+want_chdb=0 want_compose=0 want_browser=0
 for a in "$@"; do
   case "$a" in
     --chdb) want_chdb=1 ;;
     --compose) want_compose=1 ;;
+    --browser) want_browser=1 ;;
     *) echo "deps.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -26,6 +28,7 @@ if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 pkgs=()
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || pkgs+=(clickhouse-server clickhouse-client)
 if [ "$want_compose" = 1 ]; then command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose); fi
+if [ "$want_browser" = 1 ]; then [ -x /usr/bin/chromium ] || pkgs+=(chromium); fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "deps.sh: installing ${pkgs[*]}" >&2
   $sudo apt-get update -q

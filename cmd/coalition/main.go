@@ -24,6 +24,7 @@ Usage:
   coalition publish   publish events from flags, stdin or an NDJSON file
   coalition status    print the country status table from ClickHouse
   coalition query     run a named query of the analytics catalog (--list lists them)
+  coalition watch     follow the live feed of events in the terminal
   coalition migrate   apply the ClickHouse migrations
 
 Run "coalition COMMAND --help" for a command's flags. Every flag also reads
@@ -56,6 +57,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runMigrate(ctx, args[1:], stdout, stderr)
 	case "query":
 		err = runQuery(ctx, args[1:], stdout, stderr)
+	case "watch":
+		err = runWatch(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

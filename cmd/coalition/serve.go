@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/coalitiondev/coalition/clickhouse"
 	"github.com/coalitiondev/coalition/consumers"
+	"github.com/coalitiondev/coalition/feed"
 	"github.com/coalitiondev/coalition/httpapi"
 	"github.com/coalitiondev/coalition/natsjs"
 	"github.com/coalitiondev/coalition/producers"
@@ -62,9 +64,13 @@ type App struct {
 	Consumer   *consumers.Consumer
 	HTTP       *httpapi.Server
 	Registry   *prometheus.Registry
+	EventHub   *feed.Hub
+	AlertHub   *feed.Hub
 
 	stopConsumer context.CancelFunc
 	consumerDone chan error
+	stopHubs     context.CancelFunc
+	hubsDone     sync.WaitGroup
 }
 
 // Open starts every part, in order, and undoes what it started if a later
@@ -153,8 +159,29 @@ func (a *App) Open(ctx context.Context) (err error) {
 	a.consumerDone = make(chan error, 1)
 	go func() { a.consumerDone <- a.Consumer.Run(cctx) }()
 
+	// The live feeds: one ordered consumer each, fanned out to every client.
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopHubs = hcancel
+	if a.EventHub, err = feed.EventHub(a.NC, feed.Config{Logger: a.Log}); err != nil {
+		return err
+	}
+	if a.AlertHub, err = feed.AlertHub(a.NC, feed.Config{Logger: a.Log}); err != nil {
+		return err
+	}
+	for _, h := range []*feed.Hub{a.EventHub, a.AlertHub} {
+		a.hubsDone.Add(1)
+		go func() {
+			defer a.hubsDone.Done()
+			_ = h.Run(hctx) // Run logs and retries its own errors
+		}()
+	}
+
 	a.HTTP = httpapi.New(httpapi.Config{
 		Addr: cfg.HTTPAddr, Status: a.Store, Publisher: a.Publisher, Gatherer: a.Registry, Logger: a.Log,
+		EventHub: a.EventHub, AlertHub: a.AlertHub,
+		RecentAlerts: func(ctx context.Context, limit int) ([]feed.AlertPayload, error) {
+			return feed.RecentAlerts(ctx, a.NC, limit)
+		},
 		Checks: []httpapi.Check{
 			{Name: "nats", Fn: func(context.Context) error {
 				if s := a.NC.Status(); s != nats.CONNECTED {
@@ -184,6 +211,11 @@ func (a *App) Close() error {
 	var errs []error
 	if a.HTTP != nil {
 		errs = append(errs, a.HTTP.Close())
+	}
+	if a.stopHubs != nil {
+		a.stopHubs()
+		a.hubsDone.Wait()
+		a.stopHubs = nil
 	}
 	if a.stopConsumer != nil {
 		a.stopConsumer()
