@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -37,7 +38,13 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("%s: %v: install Debian's chromium (scripts/deps.sh --browser)", chromiumPath, err)
 	}
 	start := time.Now()
-	app := MustOpenApp(t)
+	// Alerts on, delivered to the demo's own signature-checking receiver.
+	recv, rules, err := startDemoAlerts(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recv.Close()
+	app := MustOpenApp(t, "--alert-rules", rules)
 	replayParis(t, app)
 	t.Logf("app and replay: %v", time.Since(start).Round(time.Millisecond))
 
@@ -139,11 +146,13 @@ func TestDashboard(t *testing.T) {
 	waitFor("timeline drawn", `!!document.querySelector('#timeline svg circle')`, 5*time.Second)
 	waitFor("at a glance names the rift", `/RUS.*TUR/.test(document.querySelector('#glance-rifts').textContent)`, 5*time.Second)
 
-	// The alert panel renders: alerts, or its quiet empty state.
-	waitFor("alert panel renders", `(() => {
+	// The alert panel lists the scenario's alerts (first pledges, the
+	// Russia-Turkey conflicts, France's withdrawal...).
+	waitFor("alert panel lists the scenario's alerts", `(() => {
 		const p = document.querySelector('#alerts-panel');
-		return ["live", "ready", "unavailable"].includes(p.dataset.state) && p.querySelectorAll('#alerts-list li').length > 0;
-	})()`, 5*time.Second)
+		return p.dataset.state === "live" && p.querySelectorAll('#alerts-list li[data-seq]').length >= 5 &&
+			p.textContent.includes("RUS") && p.textContent.includes("TUR");
+	})()`, 10*time.Second)
 
 	// The live feed: wait until its history has been replayed, so the
 	// screenshot shows it, then save the page as the story stands.
@@ -189,6 +198,13 @@ func TestDashboard(t *testing.T) {
 		return !!li && li.dataset.kind === "pledge" && li.classList.contains("fresh") && li.textContent.includes(%q) && li.textContent.includes("ITA");
 	})()`, summary), 5*time.Second)
 	t.Logf("published to shown: %v", time.Since(published).Round(time.Millisecond))
+	// Italy's first pledge raises an alert, which the alert list shows live
+	// and the webhook receiver gets, signed.
+	waitFor("Italy's first-pledge alert in the alert list", `[...document.querySelectorAll('#alerts-list li[data-seq]')].some(
+		li => li.dataset.kind === "first_pledge" && li.classList.contains("fresh") && li.textContent.includes("ITA"))`, 5*time.Second)
+	if recv.received.Load() == 0 {
+		t.Error("the webhook receiver got no alert")
+	}
 
 	mu.Lock()
 	for _, p := range problems {

@@ -39,6 +39,18 @@ country's status and the URL to open, and keeps running until interrupted.`, std
 		}
 		coalition = ""
 	}
+	if cfg.AlertRules == "" {
+		// Alerts on by default, delivered to a receiver inside the demo.
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return err
+		}
+		recv, path, err := startDemoAlerts(cfg.DataDir, log)
+		if err != nil {
+			return err
+		}
+		defer recv.Close()
+		cfg.AlertRules = path
+	}
 	app := &App{Config: cfg, Log: log}
 	if err := app.Open(ctx); err != nil {
 		return err

@@ -25,6 +25,7 @@ Usage:
   coalition status    print the country status table from ClickHouse
   coalition query     run a named query of the analytics catalog (--list lists them)
   coalition watch     follow the live feed of events in the terminal
+  coalition alerts    follow raised alerts (tail) or validate a rules file (check)
   coalition migrate   apply the ClickHouse migrations
 
 Run "coalition COMMAND --help" for a command's flags. Every flag also reads
@@ -59,6 +60,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runQuery(ctx, args[1:], stdout, stderr)
 	case "watch":
 		err = runWatch(ctx, args[1:], stdout, stderr)
+	case "alerts":
+		err = runAlerts(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -24,16 +24,17 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 
 // MustOpenApp starts the real program (embedded NATS, the consumer, the
 // HTTP API on a free port) against a fresh database of the test ClickHouse.
-func MustOpenApp(tb testing.TB) *App {
+// Extra flags (such as --alert-rules) are added to the command line.
+func MustOpenApp(tb testing.TB, extra ...string) *App {
 	tb.Helper()
 	addr, db := testkit.ClickHouse(tb)
 	var cfg serveConfig
 	f := newFlags("serve", "", io.Discard, func(string) string { return "" })
 	cfg.register(f)
-	if err := f.parse([]string{
+	if err := f.parse(append([]string{
 		"--data-dir", tb.TempDir(), "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0",
 		"--clickhouse-addr", addr, "--clickhouse-database", db, "--batch", "100",
-	}); err != nil {
+	}, extra...)); err != nil {
 		tb.Fatal(err)
 	}
 	log, _ := cfg.logger(io.Discard)

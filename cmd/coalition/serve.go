@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/coalitiondev/coalition/alerts"
 	"github.com/coalitiondev/coalition/clickhouse"
 	"github.com/coalitiondev/coalition/consumers"
 	"github.com/coalitiondev/coalition/feed"
@@ -35,6 +36,7 @@ type serveConfig struct {
 	Durable        string
 	StreamMaxBytes int
 	StreamReplicas int
+	AlertRules     string
 }
 
 func (c *serveConfig) register(f *flags) {
@@ -45,6 +47,7 @@ func (c *serveConfig) register(f *flags) {
 	f.str(&c.Durable, "durable", "COALITION_DURABLE", "clickhouse-writer", "name of the durable JetStream consumer shared by all writers")
 	f.int(&c.StreamMaxBytes, "stream-max-bytes", "COALITION_STREAM_MAX_BYTES", 0, "event stream size limit in bytes (0: none); a full stream refuses publishes")
 	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
+	f.str(&c.AlertRules, "alert-rules", "COALITION_ALERT_RULES", "", "alert rules file (docs/alerts.md), reloaded on change; empty: no alerts")
 }
 
 // App is a running Coalition: NATS (embedded or external), ClickHouse
@@ -66,6 +69,7 @@ type App struct {
 	Registry   *prometheus.Registry
 	EventHub   *feed.Hub
 	AlertHub   *feed.Hub
+	Alerts     *alerts.Service // nil without --alert-rules
 
 	stopConsumer context.CancelFunc
 	consumerDone chan error
@@ -159,6 +163,9 @@ func (a *App) Open(ctx context.Context) (err error) {
 	a.consumerDone = make(chan error, 1)
 	go func() { a.consumerDone <- a.Consumer.Run(cctx) }()
 
+	if a.Alerts, err = startAlertService(ctx, a.NC, cfg.AlertRules, a.Log); err != nil {
+		return err
+	}
 	// The live feeds: one ordered consumer each, fanned out to every client.
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopHubs = hcancel
@@ -181,6 +188,12 @@ func (a *App) Open(ctx context.Context) (err error) {
 		EventHub: a.EventHub, AlertHub: a.AlertHub,
 		RecentAlerts: func(ctx context.Context, limit int) ([]feed.AlertPayload, error) {
 			return feed.RecentAlerts(ctx, a.NC, limit)
+		},
+		Deliveries: func() any {
+			if a.Alerts == nil {
+				return []alerts.DeliveryState{}
+			}
+			return a.Alerts.Deliveries()
 		},
 		Checks: []httpapi.Check{
 			{Name: "nats", Fn: func(context.Context) error {
@@ -211,6 +224,10 @@ func (a *App) Close() error {
 	var errs []error
 	if a.HTTP != nil {
 		errs = append(errs, a.HTTP.Close())
+	}
+	if a.Alerts != nil {
+		errs = append(errs, a.Alerts.Close())
+		a.Alerts = nil
 	}
 	if a.stopHubs != nil {
 		a.stopHubs()
