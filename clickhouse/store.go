@@ -157,6 +157,14 @@ const (
 	codeDuplicateColum = 15
 )
 
+// IsRefusal reports whether err is ClickHouse refusing the statement (an
+// exception from the server, such as a value it cannot store), as opposed
+// to not being reached (a refused connection, a timeout), which may pass.
+func IsRefusal(err error) bool {
+	var ex *ch.Exception
+	return errors.As(err, &ex)
+}
+
 // AlreadyApplied reports whether a DDL error says the change is already
 // there (a column added by an earlier or concurrent run), which a migration
 // treats as done: 18.16 has no ADD COLUMN IF NOT EXISTS.

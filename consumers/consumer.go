@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/internal/failpoint"
 	"github.com/coalitiondev/coalition/natsjs"
 	"github.com/coalitiondev/coalition/schema"
 )
@@ -43,9 +44,13 @@ type Config struct {
 	AckWait time.Duration // redelivery after this without an ack; default 60s
 	// Drain bounds how long a stopping consumer keeps trying to store the
 	// batch in flight before it gives the messages back (nak). Default 30s.
-	Drain   time.Duration
-	Logger  *slog.Logger
-	Metrics *Metrics // may be nil
+	Drain time.Duration
+	// PoisonAttempts is how many times ClickHouse may refuse a batch before
+	// it is split to find the event it refuses, which is then
+	// dead-lettered. Default 3.
+	PoisonAttempts int
+	Logger         *slog.Logger
+	Metrics        *Metrics // may be nil
 }
 
 // Consumer moves events from JetStream to a Sink. Run it once; Stats and
@@ -79,6 +84,9 @@ func New(nc *nats.Conn, sink Sink, cfg Config) (*Consumer, error) {
 	}
 	if cfg.Drain <= 0 {
 		cfg.Drain = 30 * time.Second
+	}
+	if cfg.PoisonAttempts <= 0 {
+		cfg.PoisonAttempts = 3
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -227,20 +235,30 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) {
 	if len(rows) == 0 {
 		return
 	}
-	if !c.store(ctx, rows, good) {
-		for _, msg := range good {
+	failpoint.Hit(failpoint.BeforeInsert)
+	fetched := good
+	rows, good, ok := c.store(ctx, rows, good)
+	if !ok {
+		// Given up (stopping, drain time over): hand back what was not
+		// stored. (Messages dead-lettered meanwhile are acked already.)
+		for _, msg := range fetched {
 			if err := msg.Nak(); err != nil {
 				c.log.Warn("nak failed; the message will be redelivered after the ack wait", "stream_seq", streamSeq(msg), "err", err)
 			}
 		}
 		return
 	}
+	failpoint.Hit(failpoint.AfterInsert)
 	for _, msg := range good {
 		if err := msg.Ack(); err != nil {
 			// Stored but not acked: it will be redelivered and stored again,
 			// which readers de-duplicate by event id.
 			c.log.Warn("ack failed", "stream_seq", streamSeq(msg), "err", err)
 		}
+	}
+	failpoint.Hit(failpoint.AfterAck)
+	if len(good) == 0 {
+		return
 	}
 	last := streamSeq(good[len(good)-1])
 	c.stats.stored.Add(uint64(len(rows)))
@@ -250,11 +268,20 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) {
 	c.log.Debug("stored batch", "events", len(rows), "stream_seq", last)
 }
 
-// store inserts rows, retrying with backoff. While it retries it tells
-// JetStream the messages are in progress, so they are not redelivered to
-// another consumer. Once ctx is cancelled it keeps trying for the drain
-// time. It reports whether the rows were stored.
-func (c *Consumer) store(ctx context.Context, rows []clickhouse.Row, msgs []jetstream.Msg) bool {
+// store inserts rows, retrying with backoff, and returns the rows and
+// messages it stored, and false if it gave up because ctx ended and the
+// drain time ran out (the caller then gives the messages back).
+//
+// Failures that may pass (ClickHouse unreachable, a timeout) are retried
+// for as long as it takes. A batch that ClickHouse itself refuses
+// (an exception: a data problem) PoisonAttempts times is split in two and
+// each half stored on its own, down to the single row, which is then
+// dead-lettered with ClickHouse's reason: one poison event cannot block the
+// stream, and no good event is lost with it.
+//
+// While it retries it tells JetStream the messages are in progress, so
+// they are not redelivered to another consumer.
+func (c *Consumer) store(ctx context.Context, rows []clickhouse.Row, msgs []jetstream.Msg) ([]clickhouse.Row, []jetstream.Msg, bool) {
 	drainCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
@@ -284,18 +311,41 @@ func (c *Consumer) store(ctx context.Context, rows []clickhouse.Row, msgs []jets
 			}
 		}
 	}()
+	var storedRows []clickhouse.Row
+	var storedMsgs []jetstream.Msg
+	ok := c.storePart(ctx, drainCtx, rows, msgs, &storedRows, &storedMsgs)
+	return storedRows, storedMsgs, ok
+}
+
+// storePart stores rows (retrying, bisecting on refusals) and appends what
+// it stored to the outputs. It reports false if it gave up (drain over).
+func (c *Consumer) storePart(ctx, drainCtx context.Context, rows []clickhouse.Row, msgs []jetstream.Msg, outRows *[]clickhouse.Row, outMsgs *[]jetstream.Msg) bool {
 	backoff := newBackoff()
+	refusals := 0
 	for attempt := 1; ; attempt++ {
 		insCtx, insCancel := context.WithTimeout(drainCtx, c.cfg.AckWait/2)
 		err := c.sink.InsertEvents(insCtx, rows)
 		insCancel()
 		if err == nil {
+			*outRows = append(*outRows, rows...)
+			*outMsgs = append(*outMsgs, msgs...)
 			return true
 		}
 		c.stats.insertErrors.Add(1)
 		c.m.insertError()
 		c.log.Warn("insert failed, retrying", "events", len(rows), "attempt", attempt, "err", err,
 			"first_stream_seq", rows[0].StreamSeq)
+		if clickhouse.IsRefusal(err) {
+			if refusals++; refusals >= c.cfg.PoisonAttempts {
+				if len(rows) == 1 {
+					c.deadLetter(ctx, msgs[0], rows[0].StreamSeq, fmt.Errorf("ClickHouse refused the event %d times: %w", refusals, err))
+					return true
+				}
+				half := len(rows) / 2
+				return c.storePart(ctx, drainCtx, rows[:half], msgs[:half], outRows, outMsgs) &&
+					c.storePart(ctx, drainCtx, rows[half:], msgs[half:], outRows, outMsgs)
+			}
+		}
 		if drainCtx.Err() != nil {
 			return false
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -321,5 +322,49 @@ func TestDeadLetterDropsJetStreamHeaders(t *testing.T) {
 	}
 	if m.Header.Get("Nats-Expected-Stream") != "" || m.Header.Get("ce-source") != "/tests" {
 		t.Errorf("dead letter headers: %v", m.Header)
+	}
+}
+
+// poisonSink refuses, as ClickHouse would with an exception, every batch
+// that holds an event whose summary says POISON.
+type poisonSink struct{ inner consumers.Sink }
+
+func (p poisonSink) InsertEvents(ctx context.Context, rows []clickhouse.Row) error {
+	for _, r := range rows {
+		if r.Event.Summary == "POISON" {
+			return &ch.Exception{Code: 53, Name: "DB::Exception", Message: "Type mismatch in VALUES section"}
+		}
+	}
+	return p.inner.InsertEvents(ctx, rows)
+}
+
+// TestPoisonEvent checks that an event ClickHouse refuses is retried a few
+// times, isolated from its batch, dead-lettered with the reason, and that
+// every other event of the batch is stored.
+func TestPoisonEvent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.startConsumer(t, poisonSink{e.store}, consumers.Config{Batch: 64, MaxWait: 100 * time.Millisecond, PoisonAttempts: 2})
+	evs := eventgen.Events(rand.New(rand.NewPCG(11, 12)), 50, eventgen.Options{})
+	evs[23].Summary = "POISON"
+	e.publish(t, evs)
+	e.waitDrained(t, "clickhouse-writer")
+	n, err := e.store.CountEvents(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 49 {
+		t.Fatalf("stored %d events, want the 49 good ones", n)
+	}
+	if got := c.Stats().DeadLettered; got != 1 {
+		t.Fatalf("dead-lettered %d, want 1", got)
+	}
+	dlq, _ := e.js.Stream(context.Background(), natsjs.DeadLetterStream)
+	m, err := dlq.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !contains(m.Header.Get(consumers.HeaderError), "refused the event") || !contains(string(m.Data), "POISON") {
+		t.Errorf("dead letter: %q / %s", m.Header.Get(consumers.HeaderError), m.Data)
 	}
 }
