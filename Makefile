@@ -4,7 +4,7 @@ CHDB_LIB_PATH ?= $(CURDIR)/.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libch
 export CHDB_LIB_PATH
 GO ?= go
 
-.PHONY: demo test vet build deps
+.PHONY: demo test vet build deps chaos
 
 demo:
 	scripts/deps.sh
@@ -23,3 +23,9 @@ build:
 
 deps:
 	scripts/deps.sh --chdb --compose --browser
+
+# The fault suite in full (each scenario repeated, 30 s ClickHouse outage);
+# its short form runs with `make test`. Figures: docs/reliability.md.
+chaos:
+	scripts/deps.sh
+	CHAOS_FULL=1 $(GO) test -count=1 -v -timeout 60m ./chaos | tee chaos.log | grep -v 'level=' | sed -n '/^Fault suite/,$$p'

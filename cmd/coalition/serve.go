@@ -37,6 +37,7 @@ type serveConfig struct {
 	StreamMaxBytes int
 	StreamReplicas int
 	AlertRules     string
+	AckWait        string
 }
 
 func (c *serveConfig) register(f *flags) {
@@ -47,6 +48,7 @@ func (c *serveConfig) register(f *flags) {
 	f.str(&c.Durable, "durable", "COALITION_DURABLE", "clickhouse-writer", "name of the durable JetStream consumer shared by all writers")
 	f.int(&c.StreamMaxBytes, "stream-max-bytes", "COALITION_STREAM_MAX_BYTES", 0, "event stream size limit in bytes (0: none); a full stream refuses publishes")
 	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
+	f.str(&c.AckWait, "ack-wait", "COALITION_ACK_WAIT", "60s", "how long a fetched batch may go unacknowledged before JetStream redelivers it (after a crash, recovery waits this long)")
 	f.str(&c.AlertRules, "alert-rules", "COALITION_ALERT_RULES", "", "alert rules file (docs/alerts.md), reloaded on change; empty: no alerts")
 }
 
@@ -152,8 +154,12 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	ackWait, err := time.ParseDuration(cfg.AckWait)
+	if err != nil || ackWait < time.Second {
+		return usageError{fmt.Errorf("--ack-wait %q: want a duration of at least 1s", cfg.AckWait)}
+	}
 	a.Consumer, err = consumers.New(a.NC, a.Store, consumers.Config{
-		Durable: cfg.Durable, Batch: cfg.Batch, Logger: a.Log, Metrics: consumers.NewMetrics(a.Registry),
+		Durable: cfg.Durable, Batch: cfg.Batch, AckWait: ackWait, Logger: a.Log, Metrics: consumers.NewMetrics(a.Registry),
 	})
 	if err != nil {
 		return err

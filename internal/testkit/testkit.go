@@ -37,12 +37,16 @@ var shared struct {
 
 // Main runs the package's tests and then stops the shared servers it started.
 // Use it from TestMain: func TestMain(m *testing.M) { testkit.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it runs the tests, stops the shared servers
+// and returns the exit code, for a TestMain with more to do after.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if err := stopShared(); err != nil {
 		fmt.Fprintf(os.Stderr, "testkit: %v\n", err)
 	}
-	os.Exit(code)
+	return code
 }
 
 func stopShared() error {
