@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,30 +77,10 @@ func runs(short, long int) int {
 	return short
 }
 
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
+// buildBinary builds the coalition command once per test run.
 func buildBinary(tb testing.TB) string {
 	tb.Helper()
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "coalition-chaos-")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.path = filepath.Join(dir, "coalition")
-		out, err := exec.Command("go", "build", "-o", binary.path, "../cmd/coalition").CombinedOutput()
-		if err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		tb.Fatal(binary.err)
-	}
-	return binary.path
+	return testkit.Coalition(tb, "../cmd/coalition")
 }
 
 // proc is `coalition serve` as a child process.

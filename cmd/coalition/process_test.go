@@ -3,13 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,31 +19,10 @@ import (
 	"github.com/coalitiondev/coalition/schema"
 )
 
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 // buildBinary builds the coalition command once per test run.
 func buildBinary(tb testing.TB) string {
 	tb.Helper()
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "coalition-bin-")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.path = filepath.Join(dir, "coalition")
-		out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput()
-		if err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		tb.Fatal(binary.err)
-	}
-	return binary.path
+	return testkit.Coalition(tb, ".")
 }
 
 // serveProcess is `coalition serve` running as a child process.
