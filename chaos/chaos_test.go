@@ -412,4 +412,3 @@ func TestStreamFull(t *testing.T) {
 	}
 	record(t, r)
 }
-

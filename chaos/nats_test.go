@@ -161,4 +161,3 @@ func TestNATSRestart(t *testing.T) {
 		})
 	}
 }
-
