@@ -61,6 +61,11 @@ type Config struct {
 	// MaxBodyBytes limits request bodies; default 16 MiB.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// WriteToken, when set, is the bearer token that writes (POST
+	// /api/v1/events) need; ReadToken, when set, the token that reads need
+	// (the write token also reads). Empty: no token. See auth.go.
+	WriteToken string
+	ReadToken  string
 }
 
 // Server serves the HTTP API.
@@ -93,7 +98,7 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Handler returns the API's routes.
+// Handler returns the API's routes, behind the token checks of auth.go.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +118,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/analytics/{name}", s.handleAnalytics)
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /static/", s.handleStatic)
-	return mux
+	return newTokenAuth(s.cfg.WriteToken, s.cfg.ReadToken, s.log).wrap(mux)
 }
 
 // Open starts listening and serving in the background.

@@ -51,6 +51,10 @@ country's status and the URL to open, and keeps running until interrupted.`, std
 		defer recv.Close()
 		cfg.AlertRules = path
 	}
+	generated, err := cfg.generateWriteToken()
+	if err != nil {
+		return err
+	}
 	app := &App{Config: cfg, Log: log}
 	if err := app.Open(ctx); err != nil {
 		return err
@@ -87,6 +91,16 @@ country's status and the URL to open, and keeps running until interrupted.`, std
 		return err
 	}
 	fmt.Fprintf(stdout, "\nOpen %s/ for the status page, %s/api/v1/countries for JSON.\n", app.HTTP.URL(), app.HTTP.URL())
+	auth := ""
+	switch {
+	case generated:
+		fmt.Fprintf(stdout, "Write token (generated for this run; set COALITION_WRITE_TOKEN to choose one): %s\n", cfg.WriteToken)
+		auth = "-H 'Authorization: Bearer " + cfg.WriteToken + "' "
+	case cfg.WriteToken != "none":
+		auth = `-H "Authorization: Bearer $COALITION_WRITE_TOKEN" `
+	}
+	fmt.Fprintf(stdout, "Post an event:\n  curl %s-H 'Content-Type: application/json' -d '%s' %s/api/v1/events\n",
+		auth, fmt.Sprintf(demoCurlEvent, coalition), app.HTTP.URL())
 	if app.NATSURL != "" {
 		fmt.Fprintf(stdout, "NATS is at %s: publish more with `coalition publish`, or subscribe to coalition.%s.>.\n", app.NATSURL, coalition)
 	}
@@ -97,6 +111,10 @@ country's status and the URL to open, and keeps running until interrupted.`, std
 	<-ctx.Done()
 	return nil
 }
+
+// demoCurlEvent is the event of the curl example demo prints: Italy
+// states its support (%s is the coalition).
+const demoCurlEvent = `{"kind":"statement","coalition":"%s","actor":"ITA","occurred_at":"2015-11-30T12:00:00Z","source":"https://example.org/ita-statement","statement":{"stance":1}}`
 
 // WaitConsumed waits until the consumer has stored and acked everything in
 // the event stream.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,11 @@ type serveConfig struct {
 	StreamReplicas int
 	AlertRules     string
 	AckWait        string
+	// HTTP bearer tokens (docs/security.md): a value, or a file holding it.
+	// WriteToken "none" lets anyone write; serve and demo generate one when
+	// neither is given. An App opened with neither has no write token.
+	WriteToken, WriteTokenFile string
+	ReadToken, ReadTokenFile   string
 }
 
 func (c *serveConfig) register(f *flags) {
@@ -50,6 +56,64 @@ func (c *serveConfig) register(f *flags) {
 	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
 	f.str(&c.AckWait, "ack-wait", "COALITION_ACK_WAIT", "60s", "how long a fetched batch may go unacknowledged before JetStream redelivers it (after a crash, recovery waits this long)")
 	f.str(&c.AlertRules, "alert-rules", "COALITION_ALERT_RULES", "", "alert rules file (docs/alerts.md), reloaded on change; empty: no alerts")
+	secretFlag(f, &c.WriteToken, "write-token", "COALITION_WRITE_TOKEN", "bearer token that POST /api/v1/events needs; none: no token (local development only); empty: a random one, printed once")
+	f.str(&c.WriteTokenFile, "write-token-file", "COALITION_WRITE_TOKEN_FILE", "", "file holding the write token (instead of --write-token)")
+	secretFlag(f, &c.ReadToken, "read-token", "COALITION_READ_TOKEN", "bearer token that reads (/api/v1, /metrics, the dashboard) need; empty: reads are open")
+	f.str(&c.ReadTokenFile, "read-token-file", "COALITION_READ_TOKEN_FILE", "", "file holding the read token (instead of --read-token)")
+}
+
+// secretFlag registers a string flag that falls back to an environment
+// variable, like flags.str, but whose help never shows that value.
+func secretFlag(f *flags, p *string, name, envName, help string) {
+	f.StringVar(p, name, "", help+" (env "+envName+")")
+	*p = f.env(envName)
+}
+
+// generateWriteToken gives serve and demo a random write token when none
+// is configured, and reports whether it did.
+func (c *serveConfig) generateWriteToken() (bool, error) {
+	if c.WriteToken != "" || c.WriteTokenFile != "" {
+		return false, nil
+	}
+	tok, err := httpapi.NewToken()
+	if err != nil {
+		return false, fmt.Errorf("generate a write token: %w", err)
+	}
+	c.WriteToken = tok
+	return true, nil
+}
+
+// httpTokens returns the write and read tokens ("" for none), read from
+// their files when given.
+func (c *serveConfig) httpTokens() (write, read string, err error) {
+	token := func(name, value, file string) (string, error) {
+		if value != "" && file != "" {
+			return "", usageError{fmt.Errorf("--%s and --%s-file: give one of them", name, name)}
+		}
+		if file != "" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return "", usageError{fmt.Errorf("--%s-file: %w", name, err)}
+			}
+			if value = strings.TrimSpace(string(b)); value == "" {
+				return "", usageError{fmt.Errorf("--%s-file %s is empty", name, file)}
+			}
+		}
+		if value == "none" {
+			return "", nil
+		}
+		if strings.ContainsFunc(value, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return "", usageError{fmt.Errorf("--%s: the token must not contain spaces or control characters", name)}
+		}
+		return value, nil
+	}
+	if write, err = token("write-token", c.WriteToken, c.WriteTokenFile); err != nil {
+		return "", "", err
+	}
+	if read, err = token("read-token", c.ReadToken, c.ReadTokenFile); err != nil {
+		return "", "", err
+	}
+	return write, read, nil
 }
 
 // App is a running Coalition: NATS (embedded or external), ClickHouse
@@ -88,6 +152,18 @@ func (a *App) Open(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := &a.Config
+	writeToken, readToken, err := cfg.httpTokens()
+	if err != nil {
+		return err
+	}
+	if writeToken == "" {
+		a.Log.Warn("HTTP writes need no token: anyone who reaches the HTTP address can publish events (set --write-token)")
+	}
+	for name, tok := range map[string]string{"write": writeToken, "read": readToken} {
+		if tok != "" && len(tok) < 16 {
+			a.Log.Warn("HTTP token shorter than 16 characters: easy to guess", "token", name)
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -191,6 +267,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 
 	a.HTTP = httpapi.New(httpapi.Config{
 		Addr: cfg.HTTPAddr, Status: a.Store, Publisher: a.Publisher, Gatherer: a.Registry, Logger: a.Log,
+		WriteToken: writeToken, ReadToken: readToken,
 		EventHub: a.EventHub, AlertHub: a.AlertHub,
 		RecentAlerts: func(ctx context.Context, limit int) ([]feed.AlertPayload, error) {
 			return feed.RecentAlerts(ctx, a.NC, limit)
@@ -284,11 +361,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	generated, err := cfg.generateWriteToken()
+	if err != nil {
+		return err
+	}
 	app := &App{Config: cfg, Log: log}
 	if err := app.Open(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Coalition is running: %s\n", app.HTTP.URL())
+	if generated {
+		// On stdout, once, never in the log.
+		fmt.Fprintf(stdout, "Write token (generated for this run; set COALITION_WRITE_TOKEN to choose one): %s\n", cfg.WriteToken)
+	}
 	<-ctx.Done()
 	log.Info("shutting down")
 	shutdownStart := time.Now()
