@@ -90,7 +90,7 @@ country's status and the URL to open, and keeps running until interrupted.`, std
 	if err := writeStatus(stdout, "table", coalition, sts); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nOpen %s/ for the status page, %s/api/v1/countries for JSON.\n", app.HTTP.URL(), app.HTTP.URL())
+	fmt.Fprintf(stdout, "\nOpen %s/ for the dashboard, %s/api/v1/countries for JSON.\n", app.HTTP.URL(), app.HTTP.URL())
 	auth := ""
 	switch {
 	case generated:
