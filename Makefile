@@ -3,8 +3,9 @@
 CHDB_LIB_PATH ?= $(CURDIR)/.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
 export CHDB_LIB_PATH
 GO ?= go
+FUZZTIME ?= 5s
 
-.PHONY: demo test vet build deps chaos
+.PHONY: demo test vet build deps chaos fuzz
 
 demo:
 	scripts/deps.sh
@@ -14,6 +15,7 @@ test:
 	scripts/deps.sh --chdb --compose --browser
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	scripts/fuzz.sh $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...
@@ -29,3 +31,8 @@ deps:
 chaos:
 	scripts/deps.sh
 	CHAOS_FULL=1 $(GO) test -count=1 -v -timeout 60m ./chaos | tee chaos.log | grep -v 'level=' | sed -n '/^Fault suite/,$$p'
+
+# Every fuzz target for FUZZTIME each (scripts/fuzz.sh); make test runs them
+# briefly too.
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/coalitiondev/coalition/schema"
 )
@@ -38,9 +39,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var evs []*schema.Event
 	var problems []schema.Problem
+	now := time.Now()
 	switch ct {
 	case "application/x-ndjson", "application/ndjson", "application/jsonl":
 		err = schema.ReadNDJSON(bytes.NewReader(body), func(line int, ev schema.Event, perr error) error {
+			if perr == nil {
+				perr = schema.CheckTimes(&ev, now)
+			}
 			if perr != nil {
 				problems = append(problems, problemsOf(perr, line)...)
 				return nil
@@ -54,6 +59,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	case "application/json", "application/cloudevents+json", "":
 		ev, perr := schema.ParseEvent(bytes.TrimSpace(body))
+		if perr == nil {
+			perr = schema.CheckTimes(&ev, now)
+		}
 		if perr != nil {
 			problems = problemsOf(perr, 0)
 		} else {

@@ -79,7 +79,7 @@ type Server struct {
 // New returns a Server; call Open to start listening.
 func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = 16 << 20
+		cfg.MaxBodyBytes = schema.MaxBatchBytes
 	}
 	if cfg.Gatherer == nil {
 		cfg.Gatherer = prometheus.DefaultGatherer

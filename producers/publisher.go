@@ -88,6 +88,9 @@ func (p *Publisher) Prepare(ev *schema.Event) (schema.Message, error) {
 	if err := ev.Normalize(p.now()); err != nil {
 		return schema.Message{}, err
 	}
+	if err := schema.CheckTimes(ev, p.now()); err != nil {
+		return schema.Message{}, err
+	}
 	return schema.Encode(ev, p.source)
 }
 

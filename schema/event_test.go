@@ -165,6 +165,12 @@ var invalidCases = []struct {
 	{"not-an-object", []string{""}},
 	{"invalid-json", []string{""}},
 	{"empty", []string{""}},
+	{"occurred-too-far-ahead", []string{"occurred_at"}},
+	{"nested-too-deep", []string{"pledge.asset[0][0][0][0][0][0]"}},
+	{"string-too-long", []string{"summary"}},
+	{"array-too-long", []string{"meeting.participants"}},
+	{"too-many-fields", []string{"pledge"}},
+	{"number-too-long", []string{"pledge.quantity"}},
 }
 
 // TestParseEventInvalid checks each document in testdata/invalid: ParseEvent

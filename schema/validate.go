@@ -17,13 +17,6 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// MaxEventBytes is the largest event document accepted, in bytes.
-const MaxEventBytes = 64 << 10
-
-// maxText is the longest free text field, in characters (the schemas'
-// maxLength).
-const maxText = 1000
-
 var (
 	slugRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	commitmentIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
@@ -35,12 +28,15 @@ var (
 	maxTime = time.Date(2106, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// ParseEvent decodes one JSON event document. It checks the document against
-// its kind's JSON Schema, decodes it strictly (unknown fields are errors) and
-// applies the Go rules that a schema cannot express (country codes exist,
-// payload matches kind). The id and reported_at may be missing: Normalize
-// fills them. Every problem found is returned in one *Error with code
-// EINVALID, each with its field path.
+// ParseEvent decodes one JSON event document. It checks the document's size
+// and shape against the limits (MaxEventBytes, then CheckLimits) before
+// parsing it; a document past a limit gets that one problem. Then it checks
+// the document against its kind's JSON Schema, decodes it strictly (unknown
+// fields are errors) and applies the Go rules that a schema cannot express
+// (country codes exist, payload matches kind, occurred_at at most
+// MaxScheduleYears after reported_at). The id and reported_at may be
+// missing: Normalize fills them. Every problem found is returned in one
+// *Error with code EINVALID, each with its field path.
 func ParseEvent(data []byte) (Event, error) {
 	var ev Event
 	invalid := func(ps []Problem) (Event, error) {
@@ -51,6 +47,9 @@ func ParseEvent(data []byte) (Event, error) {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return invalid([]Problem{{Message: "empty input: want a JSON object"}})
+	}
+	if p := limitProblem(data); p != nil {
+		return invalid([]Problem{*p})
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
@@ -202,17 +201,20 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 	}
 	checkTime("occurred_at", e.OccurredAt)
 	checkTime("reported_at", e.ReportedAt)
+	if p, ok := scheduleProblem(e.OccurredAt, e.ReportedAt); ok {
+		ps = append(ps, p)
+	}
 	if e.Source == "" {
 		add("source", "required")
 	} else if u, err := url.Parse(e.Source); err != nil || !(strings.HasPrefix(e.Source, "http://") || strings.HasPrefix(e.Source, "https://")) || u.Hostname() == "" {
 		add("source", "must be an absolute http(s) URL, got %q", e.Source)
 	}
-	if n := utf8.RuneCountInString(e.Source); n > 2048 {
-		add("source", "longer than 2048 characters (%d)", n)
+	if n := utf8.RuneCountInString(e.Source); n > MaxSourceChars {
+		add("source", "longer than %d characters (%d)", MaxSourceChars, n)
 	}
 	checkText := func(path, s string) {
-		if n := utf8.RuneCountInString(s); n > maxText {
-			add(path, "longer than %d characters (%d)", maxText, n)
+		if n := utf8.RuneCountInString(s); n > MaxTextChars {
+			add(path, "longer than %d characters (%d)", MaxTextChars, n)
 		}
 	}
 	checkText("summary", e.Summary)
@@ -269,8 +271,8 @@ func (e *Event) payloadProblems() []Problem {
 	}
 	switch {
 	case e.Meeting != nil && e.Kind == KindMeeting:
-		if len(e.Meeting.Participants) > 250 {
-			add("meeting.participants", "more than 250 participants")
+		if len(e.Meeting.Participants) > MaxParticipants {
+			add("meeting.participants", "more than %d participants", MaxParticipants)
 		}
 		seen := map[string]int{}
 		for i, c := range e.Meeting.Participants {

@@ -140,6 +140,9 @@ func publishNDJSON(ctx context.Context, pub *producers.Publisher, r io.Reader, s
 	flush := func() {
 		for _, res := range pub.PublishBatch(ctx, batch) {
 			switch {
+			case schema.ErrorCode(res.Err) == schema.EINVALID:
+				sum.invalid++
+				fmt.Fprintf(stderr, "event %s: %v\n", res.ID, res.Err)
 			case res.Err != nil:
 				sum.failed++
 				fmt.Fprintf(stderr, "event %s: %v\n", res.ID, res.Err)
@@ -154,10 +157,15 @@ func publishNDJSON(ctx context.Context, pub *producers.Publisher, r io.Reader, s
 		}
 		batch = batch[:0]
 	}
+	now := time.Now()
 	err := schema.ReadNDJSON(r, func(line int, ev schema.Event, perr error) error {
+		if perr == nil {
+			perr = schema.CheckTimes(&ev, now)
+		}
 		if perr != nil {
 			sum.invalid++
 			for _, p := range schema.ErrorProblems(perr) {
+				p.Line = line
 				fmt.Fprintf(stderr, "%s\n", p)
 			}
 			if len(schema.ErrorProblems(perr)) == 0 {
@@ -298,10 +306,15 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 // validateOnly reports every invalid line and the count of valid ones.
 func validateOnly(r io.Reader, stdout, stderr io.Writer) error {
 	valid, invalid := 0, 0
+	now := time.Now()
 	err := schema.ReadNDJSON(r, func(line int, ev schema.Event, perr error) error {
+		if perr == nil {
+			perr = schema.CheckTimes(&ev, now)
+		}
 		if perr != nil {
 			invalid++
 			for _, p := range schema.ErrorProblems(perr) {
+				p.Line = line
 				fmt.Fprintln(stderr, p)
 			}
 			return nil
