@@ -614,14 +614,6 @@ func TestParseEventRetractedIsCommonField(t *testing.T) {
 			if slices.Equal(got, tt.paths) {
 				return
 			}
-			// Known bug in jsonschema.go, reported: commonFields lacks
-			// "retracted", so ParseEvent adds "retracted: unknown field".
-			// Remove this skip when it is fixed.
-			if knownBug := slices.DeleteFunc(slices.Clone(schema.ErrorProblems(err)), func(p schema.Problem) bool {
-				return p.Path == "retracted" && p.Message == "unknown field"
-			}); len(knownBug) < len(got) && slices.Equal(pathsOf(knownBug), tt.paths) {
-				t.Skipf("known bug: problems %q include a false \"retracted: unknown field\"", got)
-			}
 			t.Errorf("problem paths = %q, want %q\n%s", got, tt.paths, problemLines(err))
 		})
 	}
