@@ -137,12 +137,14 @@ func (c *Consumer) consumerConfig() jetstream.ConsumerConfig {
 
 // Run consumes until ctx is cancelled. On cancellation it stops fetching,
 // finishes storing and acking the batch in flight (for at most Drain), and
-// returns nil. Errors from NATS and ClickHouse are retried with backoff and
-// logged; Run returns an error only when it cannot bind the consumer before
-// ctx ends.
+// returns nil (also when it is stopped before it could bind). Errors from
+// NATS and ClickHouse are retried with backoff and logged.
 func (c *Consumer) Run(ctx context.Context) error {
 	cons, err := c.bind(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it was bound: a clean stop
+		}
 		return err
 	}
 	defer c.bound.Store(false)
