@@ -73,56 +73,40 @@ func EventStreamConfig(c StreamConfig) jetstream.StreamConfig {
 
 // DeadLetterStreamConfig returns the configuration of the dead-letter stream.
 func DeadLetterStreamConfig(c StreamConfig) jetstream.StreamConfig {
-	if c.Replicas == 0 {
-		c.Replicas = 1
-	}
-	return jetstream.StreamConfig{
-		Name:        DeadLetterStream,
-		Description: "Coalition messages the consumer rejected, with the reason in Coalition-Error",
-		Subjects:    []string{DeadLetterSubject},
-		Storage:     c.Storage,
-		Replicas:    c.Replicas,
-		Duplicates:  10 * time.Minute,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      90 * 24 * time.Hour,
-	}
+	return historyStream(c, DeadLetterStream, "Coalition messages the consumer rejected, with the reason in Coalition-Error",
+		DeadLetterSubject, 10*time.Minute, 90*24*time.Hour)
 }
 
 // AlertStreamConfig returns the configuration of the alert stream: a year
 // of history, de-duplication on the alert id over a day.
 func AlertStreamConfig(c StreamConfig) jetstream.StreamConfig {
-	if c.Replicas == 0 {
-		c.Replicas = 1
-	}
-	return jetstream.StreamConfig{
-		Name:        AlertStream,
-		Description: "Coalition alerts, one subject per rule",
-		Subjects:    []string{AlertSubjects},
-		Storage:     c.Storage,
-		Replicas:    c.Replicas,
-		Duplicates:  24 * time.Hour,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      365 * 24 * time.Hour,
-	}
+	return historyStream(c, AlertStream, "Coalition alerts, one subject per rule", AlertSubjects, 24*time.Hour, 365*24*time.Hour)
 }
 
 // AlertDeadLetterStreamConfig returns the configuration of the stream of
 // alert deliveries that failed for good.
 func AlertDeadLetterStreamConfig(c StreamConfig) jetstream.StreamConfig {
+	return historyStream(c, AlertDeadLetterStream, "Coalition alert deliveries that failed after the last retry",
+		AlertDeadLetterSubjects, 0, 90*24*time.Hour)
+}
+
+// historyStream is the configuration shared by the streams kept as history:
+// limits retention, the oldest dropped first past maxAge, de-duplication
+// over dup (0: the server's default).
+func historyStream(c StreamConfig, name, description, subject string, dup, maxAge time.Duration) jetstream.StreamConfig {
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
 	return jetstream.StreamConfig{
-		Name:        AlertDeadLetterStream,
-		Description: "Coalition alert deliveries that failed after the last retry",
-		Subjects:    []string{AlertDeadLetterSubjects},
+		Name:        name,
+		Description: description,
+		Subjects:    []string{subject},
 		Storage:     c.Storage,
 		Replicas:    c.Replicas,
+		Duplicates:  dup,
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
-		MaxAge:      90 * 24 * time.Hour,
+		MaxAge:      maxAge,
 	}
 }
 

@@ -96,17 +96,8 @@ Without --since or --last it prints the alerts raised from now on (with --once: 
 		occ.DeliverPolicy = jetstream.DeliverAllPolicy
 	case since == "":
 	default:
-		if n, err := strconv.ParseUint(since, 10, 64); err == nil {
-			occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, n+1
-		} else if d, err := time.ParseDuration(since); err == nil && d > 0 {
-			t := time.Now().Add(-d)
-			occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
-		} else {
-			t, err := clickhouse.ParseMoment(since, time.Now())
-			if err != nil {
-				return usageError{fmt.Errorf("--since: %v", err)}
-			}
-			occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+		if err := startFrom(&occ, since); err != nil {
+			return err
 		}
 	}
 	nc, err := connectForClient(&cfg)
@@ -288,4 +279,23 @@ func alertDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// startFrom makes an ordered consumer start after a stream sequence, a
+// duration ago (2h), or at a moment (2015-11-27, RFC 3339), as --since
+// says for alerts tail and watch.
+func startFrom(occ *jetstream.OrderedConsumerConfig, since string) error {
+	if n, err := strconv.ParseUint(since, 10, 64); err == nil {
+		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, n+1
+		return nil
+	}
+	t, err := clickhouse.ParseMoment(since, time.Now())
+	if d, derr := time.ParseDuration(since); derr == nil && d > 0 {
+		t, err = time.Now().Add(-d), nil
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("--since: %v", err)}
+	}
+	occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+	return nil
 }

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/coalitiondev/coalition/clickhouse"
 	"github.com/coalitiondev/coalition/natsjs"
 	"github.com/coalitiondev/coalition/schema"
 )
@@ -44,14 +42,8 @@ GET /api/v1/feed), one line per event, until interrupted.`, stderr, nil)
 		occ.DeliverPolicy = jetstream.DeliverAllPolicy
 	case since == "":
 	default:
-		if n, err := strconv.ParseUint(since, 10, 64); err == nil {
-			occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, n+1
-		} else {
-			t, err := clickhouse.ParseMoment(since, time.Now())
-			if err != nil {
-				return usageError{fmt.Errorf("--since: %v", err)}
-			}
-			occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+		if err := startFrom(&occ, since); err != nil {
+			return err
 		}
 	}
 	nc, err := connectForClient(&cfg)
