@@ -3,7 +3,7 @@
 CHDB_LIB_PATH ?= $(CURDIR)/.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
 export CHDB_LIB_PATH
 GO ?= go
-FUZZTIME ?= 5s
+FUZZTIME ?= 100000x
 
 .PHONY: demo test vet build deps chaos fuzz
 
