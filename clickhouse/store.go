@@ -177,3 +177,12 @@ func AlreadyApplied(err error) bool {
 }
 
 func quoteIdent(s string) string { return "`" + s + "`" }
+
+// ServerVersion returns the server's version, such as "18.16.1".
+func (s *Store) ServerVersion(ctx context.Context) (string, error) {
+	v, err := s.conn.ServerVersion()
+	if err != nil {
+		return "", fmt.Errorf("clickhouse server version: %w", err)
+	}
+	return fmt.Sprintf("%d.%d.%d", v.Version.Major, v.Version.Minor, v.Version.Patch), nil
+}

@@ -36,6 +36,9 @@ type Sink interface {
 
 var _ Sink = (*clickhouse.Store)(nil)
 
+// DefaultBatch is the batch size of a Consumer whose Config gives none.
+const DefaultBatch = 1000
+
 // Config configures a Consumer.
 type Config struct {
 	Durable string        // durable consumer name; default "clickhouse-writer"
@@ -74,7 +77,7 @@ func New(nc *nats.Conn, sink Sink, cfg Config) (*Consumer, error) {
 		cfg.Durable = "clickhouse-writer"
 	}
 	if cfg.Batch <= 0 {
-		cfg.Batch = 1000
+		cfg.Batch = DefaultBatch
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 250 * time.Millisecond

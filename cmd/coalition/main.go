@@ -27,6 +27,7 @@ Usage:
   coalition watch     follow the live feed of events in the terminal
   coalition alerts    follow raised alerts (tail) or validate a rules file (check)
   coalition migrate   apply the ClickHouse migrations
+  coalition bench     measure throughput, latency and memory against the raw ceilings
 
 Run "coalition COMMAND --help" for a command's flags. Every flag also reads
 the environment variable named in its help.
@@ -62,6 +63,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runWatch(ctx, args[1:], stdout, stderr)
 	case "alerts":
 		err = runAlerts(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

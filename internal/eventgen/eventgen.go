@@ -26,6 +26,7 @@ var (
 type Options struct {
 	Coalitions  []string // default: {"paris-2015"}
 	Commitments int      // size of the commitment id pool; default 6
+	Countries   []string // the pool of countries; default Countries
 	// Revisions makes some events corrections of earlier ones: the same id
 	// with the next revision and different content.
 	Revisions bool
@@ -80,7 +81,11 @@ func One(r *rand.Rand, o Options) schema.Event {
 	id, _ := uuid.FromBytes(idb[:])
 	id[6] = (id[6] & 0x0f) | 0x40
 	id[8] = (id[8] & 0x3f) | 0x80
-	actor := pick(r, Countries)
+	countries := o.Countries
+	if len(countries) == 0 {
+		countries = Countries
+	}
+	actor := pick(r, countries)
 	at := start.Add(time.Duration(r.IntN(14*24*3600)) * time.Second).Add(time.Duration(r.IntN(1000)) * time.Millisecond)
 	conf := float64(r.IntN(11)) / 10
 	ev := schema.Event{
@@ -96,7 +101,7 @@ func One(r *rand.Rand, o Options) schema.Event {
 	}
 	other := func() string {
 		for {
-			if c := pick(r, Countries); c != actor {
+			if c := pick(r, countries); c != actor {
 				return c
 			}
 		}
@@ -109,7 +114,7 @@ func One(r *rand.Rand, o Options) schema.Event {
 		ev.Counterpart = other()
 		m := &schema.Meeting{Topic: "coalition"}
 		for j := r.IntN(3); j > 0; j-- {
-			p := pick(r, Countries)
+			p := pick(r, countries)
 			if !contains(m.Participants, p) {
 				m.Participants = append(m.Participants, p)
 			}
