@@ -2,7 +2,6 @@ package consumers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,14 +35,20 @@ type Sink interface {
 
 var _ Sink = (*clickhouse.Store)(nil)
 
-// DefaultBatch is the batch size of a Consumer whose Config gives none.
-const DefaultBatch = 1000
+// Defaults of Config. A batch of 5,000 keeps ClickHouse's INSERTs large
+// (it takes rows several times faster in batches of thousands than of
+// hundreds); MaxWait bounds how long light traffic waits for a batch to
+// fill, and so the latency from publish to queryable (docs/performance.md).
+const (
+	DefaultBatch   = 5000
+	DefaultMaxWait = 100 * time.Millisecond
+)
 
 // Config configures a Consumer.
 type Config struct {
 	Durable string        // durable consumer name; default "clickhouse-writer"
-	Batch   int           // messages per fetch and per INSERT; default 1000
-	MaxWait time.Duration // longest wait for a batch to fill; default 250ms
+	Batch   int           // messages per fetch and per INSERT; default DefaultBatch
+	MaxWait time.Duration // longest wait for a batch to fill; default DefaultMaxWait
 	AckWait time.Duration // redelivery after this without an ack; default 60s
 	// Drain bounds how long a stopping consumer keeps trying to store the
 	// batch in flight before it gives the messages back (nak). Default 30s.
@@ -80,7 +85,7 @@ func New(nc *nats.Conn, sink Sink, cfg Config) (*Consumer, error) {
 		cfg.Batch = DefaultBatch
 	}
 	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = 250 * time.Millisecond
+		cfg.MaxWait = DefaultMaxWait
 	}
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 60 * time.Second
@@ -139,9 +144,13 @@ func (c *Consumer) consumerConfig() jetstream.ConsumerConfig {
 }
 
 // Run consumes until ctx is cancelled. On cancellation it stops fetching,
-// finishes storing and acking the batch in flight (for at most Drain), and
-// returns nil (also when it is stopped before it could bind). Errors from
-// NATS and ClickHouse are retried with backoff and logged.
+// finishes storing and acking the batch in flight (for at most Drain), gives
+// back a batch fetched but not yet stored, and returns nil (also when it is
+// stopped before it could bind). Errors from NATS and ClickHouse are retried
+// with backoff and logged.
+//
+// Fetching and decoding run one batch ahead of storing (see fetchLoop), so
+// that JetStream, the decoder and ClickHouse work at the same time.
 func (c *Consumer) Run(ctx context.Context) error {
 	cons, err := c.bind(ctx)
 	if err != nil {
@@ -151,43 +160,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return err
 	}
 	defer c.bound.Store(false)
-	backoff := newBackoff()
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(c.cfg.MaxWait))
-		var msgs []jetstream.Msg
-		if err == nil {
-			for msg := range batch.Messages() {
-				msgs = append(msgs, msg)
-			}
-			err = batch.Error()
-			if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
-				err = nil
-			}
-		}
-		if len(msgs) > 0 {
-			backoff.reset()
-			c.handle(ctx, msgs)
-		}
-		if err == nil {
-			continue
-		}
-		c.log.Warn("fetch failed", "err", err, "got", len(msgs))
-		if lostConsumer(err) {
-			// The durable consumer was deleted, or the stream is gone or
-			// leaderless: bind again (this recreates it).
-			c.bound.Store(false)
-			backoff.wait(ctx)
-			if cons, err = c.bind(ctx); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
-			}
-			continue
-		}
-		backoff.wait(ctx)
+	batches := make(chan *prepared)
+	fetched := make(chan error, 1)
+	go func() { fetched <- c.fetchLoop(ctx, cons, batches) }()
+	for p := range batches {
+		c.handle(ctx, p)
 	}
-	return nil
+	return <-fetched
 }
 
 // lostConsumer reports whether a fetch error means the durable consumer
@@ -215,28 +194,15 @@ func (c *Consumer) bind(ctx context.Context) (jetstream.Consumer, error) {
 	}
 }
 
-// handle decodes a fetched batch, dead-letters what is invalid, stores the
-// rest in one INSERT (retried until it succeeds or the drain time runs out)
-// and acks.
-func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) {
-	start := time.Now()
-	rows := make([]clickhouse.Row, 0, len(msgs))
-	good := make([]jetstream.Msg, 0, len(msgs))
-	for _, msg := range msgs {
-		seq := streamSeq(msg)
-		ev, err := schema.Decode(msg.Subject(), msg.Headers().Get, msg.Data())
-		if err != nil {
-			c.deadLetter(ctx, msg, seq, err)
-			continue
-		}
-		data, err := json.Marshal(&ev)
-		if err != nil {
-			c.deadLetter(ctx, msg, seq, fmt.Errorf("encode canonical JSON: %w", err))
-			continue
-		}
-		rows = append(rows, clickhouse.Row{Event: ev, Data: data, StreamSeq: seq})
-		good = append(good, msg)
+// handle dead-letters what a fetched batch holds that is invalid, stores
+// the rest in one INSERT (retried until it succeeds or the drain time runs
+// out) and acks.
+func (c *Consumer) handle(ctx context.Context, p *prepared) {
+	start := p.fetched
+	for _, b := range p.bad {
+		c.deadLetter(ctx, b.msg, b.seq, b.err)
 	}
+	rows, good := p.rows, p.good
 	if len(rows) == 0 {
 		return
 	}
