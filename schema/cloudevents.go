@@ -90,10 +90,22 @@ func Encode(ev *Event, source string) (Message, error) {
 // NATS client) are accepted when their data is a complete, valid event on
 // the right subject. Any disagreement is an *Error with code EINVALID.
 func Decode(subject string, header func(string) string, data []byte) (Event, error) {
-	ev, err := ParseEvent(data)
+	ev, _, err := DecodeCanonical(subject, header, data)
+	return ev, err
+}
+
+// DecodeCanonical is Decode, also returning the event's canonical JSON:
+// data itself when it is already canonical, as it is from Encode.
+func DecodeCanonical(subject string, header func(string) string, data []byte) (Event, []byte, error) {
+	ev, canon, err := parseEvent(data)
 	if err != nil {
-		return ev, err
+		return ev, nil, err
 	}
+	ev, err = checkMessage(ev, subject, header)
+	return ev, canon, err
+}
+
+func checkMessage(ev Event, subject string, header func(string) string) (Event, error) {
 	if err := ev.Validate(); err != nil {
 		return ev, err
 	}

@@ -69,6 +69,68 @@ func CheckLimits(data []byte) error {
 	return nil
 }
 
+// withinLimitsQuick is a cheap sufficient test for CheckLimits passing: it
+// reports true only if data certainly stays inside every limit (raw string
+// lengths, non-ASCII bytes counted thrice, bound the unescaped ones; commas bound the members of a
+// container, counted against the smaller of MaxArrayLen and MaxObjectKeys).
+// False means "look closer", not "over a limit". The fast path of
+// ParseEvent uses it; FuzzCheckLimits holds it to CheckLimits.
+func withinLimitsQuick(data []byte) bool {
+	const maxMembers = min(MaxArrayLen, MaxObjectKeys)
+	var commas [MaxDepth + 1]int
+	depth := 0
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			// Unescaping never lengthens ASCII, but each byte of invalid
+			// UTF-8 becomes U+FFFD, three bytes: count every byte past
+			// ASCII as three.
+			j, n := i+1, 0
+			for j < len(data) && data[j] != '"' {
+				if data[j] == '\\' {
+					j++
+					n++
+				}
+				if j < len(data) && data[j] >= 0x80 {
+					n += 3
+				} else {
+					n++
+				}
+				j++
+			}
+			if n > MaxStringBytes {
+				return false
+			}
+			i = j
+		case c == '{' || c == '[':
+			if depth++; depth > MaxDepth {
+				return false
+			}
+			commas[depth] = 0
+		case c == '}' || c == ']':
+			if depth--; depth < 0 {
+				return false
+			}
+		case c == ',':
+			if depth > 0 {
+				if commas[depth]++; commas[depth] >= maxMembers {
+					return false
+				}
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			j := i
+			for j < len(data) && (data[j] == '-' || data[j] == '+' || data[j] == '.' || data[j] == 'e' || data[j] == 'E' || (data[j] >= '0' && data[j] <= '9')) {
+				j++
+			}
+			if j-i > MaxNumberLen {
+				return false
+			}
+			i = j - 1
+		}
+	}
+	return true
+}
+
 // limitFrame is one open object or array during the scan.
 type limitFrame struct {
 	object  bool

@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,17 @@ func FuzzParseEvent(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The fast path for canonical documents may accept only what the
+		// schema path accepts, and must read it the same.
+		if fast, ok := schema.ParseCanonical(data); ok {
+			slow, err := schema.ParseEventSlow(data)
+			if err != nil {
+				t.Fatalf("the canonical fast path accepts %q, the schema path refuses it: %v", abbrev(data), err)
+			}
+			if !sameEvent(fast, slow) {
+				t.Fatalf("the fast and schema paths read %q differently:\n fast %+v\n slow %+v", abbrev(data), fast, slow)
+			}
+		}
 		ev, err := schema.ParseEvent(data)
 		if err != nil {
 			if got, want := schema.ErrorCode(err), schema.EINVALID; got != want {
@@ -127,6 +139,52 @@ func FuzzParseEvent(f *testing.F) {
 	})
 }
 
+// TestParseCanonical checks that what Encode writes takes the fast path
+// and reads back the same as through the schema, for every golden event and
+// for generated events of every kind; and that documents which are valid but
+// not canonical (spacing, key order) go the schema path.
+func TestParseCanonical(t *testing.T) {
+	t.Parallel()
+	var evs []schema.Event
+	for _, k := range schema.Kinds {
+		for _, g := range validEventsOf(t, k) {
+			ev, err := schema.ParseEvent(g.Raw)
+			if err != nil {
+				t.Fatalf("%s: %v", g.Name, err)
+			}
+			if err := ev.Normalize(ev.OccurredAt); err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, ev)
+		}
+	}
+	for _, ev := range evs {
+		msg, err := schema.Encode(&ev, "/producers/test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, ok := schema.ParseCanonical(msg.Data)
+		if !ok {
+			t.Errorf("Encode's output does not take the fast path: %s", msg.Data)
+			continue
+		}
+		slow, err := schema.ParseEventSlow(msg.Data)
+		if err != nil {
+			t.Fatalf("schema path refuses %s: %v", msg.Data, err)
+		}
+		if !sameEvent(fast, slow) {
+			t.Errorf("fast %+v\nslow %+v", fast, slow)
+		}
+		spaced := bytes.Replace(msg.Data, []byte(`","`), []byte(`", "`), 1)
+		if _, ok := schema.ParseCanonical(spaced); ok {
+			t.Errorf("a document with extra spacing takes the fast path: %s", spaced)
+		}
+		if _, err := schema.ParseEvent(spaced); err != nil {
+			t.Errorf("ParseEvent refuses the spaced document %s: %v", spaced, err)
+		}
+	}
+}
+
 // BenchmarkParseEvent measures ParseEvent on a golden event, to set
 // CheckLimits' cost beside it.
 func BenchmarkParseEvent(b *testing.B) {
@@ -134,6 +192,25 @@ func BenchmarkParseEvent(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := schema.ParseEvent(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseEventCanonical measures ParseEvent on what Encode writes
+// (the fast path), next to BenchmarkParseEvent (the schema path).
+func BenchmarkParseEventCanonical(b *testing.B) {
+	ev, err := schema.ParseEvent(validEventsOf(b, schema.KindMeeting)[0].Raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg, err := schema.Encode(&ev, "/producers/bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(msg.Data)))
+	for b.Loop() {
+		if _, err := schema.ParseEvent(msg.Data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,0 +1,8 @@
+package schema
+
+// Internals under test.
+var (
+	ParseCanonical = parseCanonical
+	ParseEventSlow = parseEventSlow
+	WithinLimits   = withinLimitsQuick
+)
