@@ -39,8 +39,18 @@ func RowValues(r *Row, ingestedAt time.Time) []any {
 
 // InsertEvents writes rows in one batch (one INSERT, atomic on the server).
 // It is safe to retry with the same rows: readers take one row per event id.
+//
+// After the INSERT it records the batch in ingest_marks, which makes the
+// status snapshots of the batch's coalitions stale. If that fails the error
+// is returned and the caller retries the whole batch.
 func (s *Store) InsertEvents(ctx context.Context, rows []Row) error {
-	return s.InsertRows(ctx, rows)
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := s.InsertRows(ctx, rows); err != nil {
+		return err
+	}
+	return s.markIngest(ctx, rows)
 }
 
 // InsertRows is the INSERT of InsertEvents alone, without the bookkeeping

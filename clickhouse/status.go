@@ -18,7 +18,37 @@ func (s *Store) CountryStatus(ctx context.Context, coalition string) ([]schema.C
 // was known at asOf (events reported by then), sorted by country code,
 // computed in ClickHouse by the status_summary and status_lines queries. It
 // equals schema.FoldAsOf over the stored events.
+//
+// When the coalition's status snapshot is current for asOf (no batch stored
+// since it was computed, asOf between its as_of and valid_until, the same
+// rules), the snapshot is the answer: it is what computing afresh would
+// give, read in milliseconds. Otherwise the status is computed, and stored
+// as the new snapshot when asOf is now or later than the current snapshot.
 func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error) {
+	sts, marks, ok, err := s.snapshotStatus(ctx, coalition, asOf)
+	if err != nil {
+		// The snapshot tables are an optimisation: compute instead, and
+		// say why.
+		s.log.Warn("status snapshot unavailable, computing the status", "coalition", coalition, "err", err)
+		return s.liveStatus(ctx, coalition, asOf)
+	}
+	if ok {
+		return sts, nil
+	}
+	if now := time.Now(); asOf.Before(now.Add(-time.Second)) || asOf.After(now.Add(time.Second)) {
+		return s.liveStatus(ctx, coalition, asOf) // a question about another time
+	}
+	_, sts, err = s.refresh(ctx, coalition, marks, asOf)
+	if err != nil && sts != nil {
+		// Computed, but not stored (a read-only user, say): still the answer.
+		s.log.Warn("status computed but its snapshot not stored", "coalition", coalition, "err", err)
+		return sts, nil
+	}
+	return sts, err
+}
+
+// liveStatus computes the status from the stored events.
+func (s *Store) liveStatus(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error) {
 	params := StatusParams(coalition, asOf)
 	summary, err := s.query(ctx, "status_summary", params)
 	if err != nil {
@@ -29,6 +59,12 @@ func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf ti
 		return nil, err
 	}
 	return BuildStatus(coalition, summary, lines)
+}
+
+// CountryStatusLive is CountryStatusAsOf without snapshots: always computed
+// from the stored events.
+func (s *Store) CountryStatusLive(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error) {
+	return s.liveStatus(ctx, coalition, asOf)
 }
 
 // StatusParams returns the parameters of the status queries.

@@ -39,6 +39,7 @@ type serveConfig struct {
 	StreamReplicas int
 	AlertRules     string
 	AckWait        string
+	StatusRefresh  string
 	// HTTP bearer tokens (docs/security.md): a value, or a file holding it.
 	// WriteToken "none" lets anyone write; serve and demo generate one when
 	// neither is given. An App opened with neither has no write token.
@@ -50,11 +51,12 @@ func (c *serveConfig) register(f *flags) {
 	c.commonConfig.register(f)
 	f.str(&c.HTTPAddr, "http", "COALITION_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free port)")
 	f.str(&c.NATSListen, "nats-listen", "COALITION_NATS_LISTEN", "127.0.0.1:4222", "where the embedded NATS server also listens for other processes (empty: in-process only; a busy port falls back to a free one)")
-	f.int(&c.Batch, "batch", "COALITION_BATCH", 1000, "events per fetch and per ClickHouse INSERT")
+	f.int(&c.Batch, "batch", "COALITION_BATCH", consumers.DefaultBatch, "events per fetch and per ClickHouse INSERT")
 	f.str(&c.Durable, "durable", "COALITION_DURABLE", "clickhouse-writer", "name of the durable JetStream consumer shared by all writers")
 	f.int(&c.StreamMaxBytes, "stream-max-bytes", "COALITION_STREAM_MAX_BYTES", 0, "event stream size limit in bytes (0: none); a full stream refuses publishes")
 	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
 	f.str(&c.AckWait, "ack-wait", "COALITION_ACK_WAIT", "60s", "how long a fetched batch may go unacknowledged before JetStream redelivers it (after a crash, recovery waits this long)")
+	f.str(&c.StatusRefresh, "status-refresh", "COALITION_STATUS_REFRESH", "1s", "how often status snapshots are checked and recomputed when events arrived (docs/performance.md); 0 turns the refresher off")
 	f.str(&c.AlertRules, "alert-rules", "COALITION_ALERT_RULES", "", "alert rules file (docs/alerts.md), reloaded on change; empty: no alerts")
 	secretFlag(f, &c.WriteToken, "write-token", "COALITION_WRITE_TOKEN", "bearer token that POST /api/v1/events needs; none: no token (local development only); empty: a random one, printed once")
 	f.str(&c.WriteTokenFile, "write-token-file", "COALITION_WRITE_TOKEN_FILE", "", "file holding the write token (instead of --write-token)")
@@ -137,10 +139,12 @@ type App struct {
 	AlertHub   *feed.Hub
 	Alerts     *alerts.Service // nil without --alert-rules
 
-	stopConsumer context.CancelFunc
-	consumerDone chan error
-	stopHubs     context.CancelFunc
-	hubsDone     sync.WaitGroup
+	stopConsumer  context.CancelFunc
+	consumerDone  chan error
+	stopRefresher context.CancelFunc
+	refresherDone chan error
+	stopHubs      context.CancelFunc
+	hubsDone      sync.WaitGroup
 }
 
 // Open starts every part, in order, and undoes what it started if a later
@@ -244,6 +248,18 @@ func (a *App) Open(ctx context.Context) (err error) {
 	a.stopConsumer = cancel
 	a.consumerDone = make(chan error, 1)
 	go func() { a.consumerDone <- a.Consumer.Run(cctx) }()
+	refresh, err := time.ParseDuration(cfg.StatusRefresh)
+	if err != nil || refresh < 0 {
+		return usageError{fmt.Errorf("--status-refresh %q: want a duration such as 1s, or 0", cfg.StatusRefresh)}
+	}
+	if refresh > 0 {
+		rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopRefresher = rcancel
+		a.refresherDone = make(chan error, 1)
+		go func() {
+			a.refresherDone <- a.Store.RunStatusRefresher(rctx, clickhouse.RefresherConfig{Interval: refresh, Logger: a.Log})
+		}()
+	}
 
 	if a.Alerts, err = startAlertService(ctx, a.NC, cfg.AlertRules, a.Log); err != nil {
 		return err
@@ -321,6 +337,11 @@ func (a *App) Close() error {
 		a.stopConsumer()
 		errs = append(errs, <-a.consumerDone)
 		a.stopConsumer = nil
+	}
+	if a.stopRefresher != nil {
+		a.stopRefresher()
+		errs = append(errs, <-a.refresherDone)
+		a.stopRefresher = nil
 	}
 	if a.NC != nil {
 		a.NC.Close()

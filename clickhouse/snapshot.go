@@ -1,0 +1,280 @@
+package clickhouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/coalitiondev/coalition/schema"
+)
+
+// statusRulesVersion changes when BuildStatus or schema.CountryStatus
+// changes the meaning of a stored snapshot without a change to the SQL.
+const statusRulesVersion = "1"
+
+// StatusRules identifies the rules status snapshots are computed with: a
+// hash of the status queries' SQL and statusRulesVersion. A snapshot made
+// by other rules (an older release) is never used.
+var StatusRules = func() string {
+	h := sha256.New()
+	for _, name := range []string{"status_summary", "status_lines"} {
+		q, err := Query(name)
+		if err != nil {
+			panic(err)
+		}
+		h.Write([]byte(q))
+	}
+	h.Write([]byte(statusRulesVersion))
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}()
+
+// Snapshot describes a stored status snapshot.
+type Snapshot struct {
+	Coalition  string    `json:"coalition"`
+	Marks      uint64    `json:"marks"`       // ingest batches it was computed after
+	AsOf       time.Time `json:"as_of"`       // the status is as of this time
+	ValidUntil time.Time `json:"valid_until"` // the clock alone may change it from then on
+	ComputedAt time.Time `json:"computed_at"`
+	ComputeMS  uint32    `json:"compute_ms"`
+	Countries  uint32    `json:"countries"`
+}
+
+// markIngest records that a batch with events of these coalitions was
+// stored. It runs after the events' INSERT, so a snapshot that counts the
+// mark also sees the events (see CountryStatusAsOf).
+func (s *Store) markIngest(ctx context.Context, rows []Row) error {
+	seen := map[string]bool{}
+	for i := range rows {
+		seen[rows[i].Event.Coalition] = true
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO ingest_marks (coalition, batches)")
+	if err != nil {
+		return fmt.Errorf("record ingest: %w", err)
+	}
+	defer b.Abort()
+	for c := range seen {
+		if err := b.Append(c, uint64(1)); err != nil {
+			return fmt.Errorf("record ingest: %w", err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("record ingest: %w", err)
+	}
+	return nil
+}
+
+// ingestMarks returns how many batches of a coalition have been stored.
+func (s *Store) ingestMarks(ctx context.Context, coalition string) (uint64, error) {
+	q, err := Bind("SELECT sum(batches) FROM ingest_marks WHERE coalition = @coalition", map[string]any{"coalition": coalition})
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read ingest marks of %s: %w", coalition, err)
+	}
+	return n, nil
+}
+
+// LatestSnapshot returns the coalition's most recent status snapshot made
+// by the current rules, with its body (the JSON of []schema.CountryStatus),
+// and false if there is none.
+func (s *Store) LatestSnapshot(ctx context.Context, coalition string) (Snapshot, []byte, bool, error) {
+	q, err := Bind(`SELECT marks, as_of, valid_until, computed_at, compute_ms, countries, body
+FROM status_snapshots
+WHERE coalition = @coalition AND rules = @rules
+ORDER BY marks DESC, computed_at DESC, as_of DESC
+LIMIT 1`, map[string]any{"coalition": coalition, "rules": StatusRules})
+	if err != nil {
+		return Snapshot{}, nil, false, err
+	}
+	rows, err := s.conn.Query(ctx, q)
+	if err != nil {
+		return Snapshot{}, nil, false, fmt.Errorf("read status snapshot of %s: %w", coalition, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return Snapshot{}, nil, false, rows.Err()
+	}
+	sn := Snapshot{Coalition: coalition}
+	var body string
+	if err := rows.Scan(&sn.Marks, &sn.AsOf, &sn.ValidUntil, &sn.ComputedAt, &sn.ComputeMS, &sn.Countries, &body); err != nil {
+		return Snapshot{}, nil, false, fmt.Errorf("read status snapshot of %s: %w", coalition, err)
+	}
+	return sn, []byte(body), true, nil
+}
+
+// snapshotStatus returns the status as of asOf from the coalition's
+// snapshot if the snapshot is current for it: computed after the same
+// number of ingest batches as are stored now, by the current rules, as of
+// a time at or before asOf, and valid until after it. Otherwise it returns
+// ok false and the current number of batches, which a fresh snapshot is to
+// record.
+func (s *Store) snapshotStatus(ctx context.Context, coalition string, asOf time.Time) (sts []schema.CountryStatus, marks uint64, ok bool, err error) {
+	if marks, err = s.ingestMarks(ctx, coalition); err != nil {
+		return nil, 0, false, err
+	}
+	sn, body, found, err := s.LatestSnapshot(ctx, coalition)
+	if err != nil || !found {
+		return nil, marks, false, err
+	}
+	at := asOf.UTC().Truncate(time.Second)
+	if sn.Marks != marks || at.Before(sn.AsOf) || !at.Before(sn.ValidUntil) {
+		return nil, marks, false, nil
+	}
+	if err := json.Unmarshal(body, &sts); err != nil {
+		return nil, marks, false, fmt.Errorf("decode status snapshot of %s: %w", coalition, err)
+	}
+	return sts, marks, true, nil
+}
+
+// RefreshStatus computes the coalition's status now and stores it as its
+// snapshot.
+func (s *Store) RefreshStatus(ctx context.Context, coalition string) (Snapshot, error) {
+	marks, err := s.ingestMarks(ctx, coalition)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	sn, _, err := s.refresh(ctx, coalition, marks, time.Now())
+	return sn, err
+}
+
+// refresh computes the status as of asOf and stores it as a snapshot
+// recording marks (read before the status was computed, so that a batch
+// stored meanwhile makes the snapshot stale rather than wrongly current).
+func (s *Store) refresh(ctx context.Context, coalition string, marks uint64, asOf time.Time) (Snapshot, []schema.CountryStatus, error) {
+	start := time.Now()
+	at := asOf.UTC().Truncate(time.Second)
+	sts, err := s.liveStatus(ctx, coalition, at)
+	if err != nil {
+		return Snapshot{}, nil, err
+	}
+	until, err := s.nextChange(ctx, coalition, at)
+	if err != nil {
+		return Snapshot{}, sts, err
+	}
+	body, err := json.Marshal(sts)
+	if err != nil {
+		return Snapshot{}, sts, fmt.Errorf("encode status snapshot: %w", err)
+	}
+	sn := Snapshot{Coalition: coalition, Marks: marks, AsOf: at, ValidUntil: until, ComputedAt: time.Now().UTC().Truncate(time.Second),
+		ComputeMS: uint32(time.Since(start).Milliseconds()), Countries: uint32(len(sts))}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO status_snapshots (coalition, rules, marks, as_of, valid_until, computed_at, compute_ms, countries, body)")
+	if err != nil {
+		return sn, sts, fmt.Errorf("store status snapshot: %w", err)
+	}
+	defer b.Abort()
+	if err := b.Append(coalition, StatusRules, marks, sn.AsOf, sn.ValidUntil, sn.ComputedAt, sn.ComputeMS, sn.Countries, string(body)); err != nil {
+		return sn, sts, fmt.Errorf("store status snapshot: %w", err)
+	}
+	if err := b.Send(); err != nil {
+		return sn, sts, fmt.Errorf("store status snapshot: %w", err)
+	}
+	return sn, sts, nil
+}
+
+// maxValidUntil stands for "no change foreseen": the last second a
+// DateTime holds that schema's time rules allow.
+var maxValidUntil = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// nextChange returns the first moment after asOf at which the status could
+// change with no new event stored: the earliest pledge deadline at or after
+// asOf (a commitment lapses once its deadline has passed) and the earliest
+// reported_at after asOf (an event counts once reported). Retracted and
+// superseded rows are included, which can only make the answer earlier.
+func (s *Store) nextChange(ctx context.Context, coalition string, asOf time.Time) (time.Time, error) {
+	q, err := Bind(`SELECT
+    minIf(deadline, kind = 'pledge' AND deadline >= @as_of AND deadline > toDateTime(0, 'UTC')) AS next_deadline,
+    countIf(kind = 'pledge' AND deadline >= @as_of AND deadline > toDateTime(0, 'UTC')) AS deadlines,
+    minIf(reported_at, reported_at > @as_of) AS next_report,
+    countIf(reported_at > @as_of) AS reports
+FROM events
+WHERE coalition = @coalition`, map[string]any{"coalition": coalition, "as_of": asOf})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var nd, nr time.Time
+	var deadlines, reports uint64
+	if err := s.conn.QueryRow(ctx, q).Scan(&nd, &deadlines, &nr, &reports); err != nil {
+		return time.Time{}, fmt.Errorf("next status change of %s: %w", coalition, err)
+	}
+	out := maxValidUntil
+	if deadlines > 0 && nd.Before(out) {
+		out = nd
+	}
+	if reports > 0 && nr.Before(out) {
+		out = nr
+	}
+	return out.UTC(), nil
+}
+
+// Snapshots returns, per coalition with stored events, the ingest batches
+// stored and the latest snapshot by the current rules (zero if none),
+// sorted by coalition. The refresher uses it to find stale snapshots.
+func (s *Store) Snapshots(ctx context.Context) (map[string]uint64, map[string]Snapshot, error) {
+	marks := map[string]uint64{}
+	rows, err := s.conn.Query(ctx, "SELECT coalition, sum(batches) FROM ingest_marks GROUP BY coalition")
+	if err != nil {
+		return nil, nil, fmt.Errorf("read ingest marks: %w", err)
+	}
+	for rows.Next() {
+		var c string
+		var n uint64
+		if err := rows.Scan(&c, &n); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("read ingest marks: %w", err)
+		}
+		marks[c] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read ingest marks: %w", err)
+	}
+	q, err := Bind(`SELECT coalition,
+    argMax(marks, (marks, computed_at, as_of)),
+    argMax(as_of, (marks, computed_at, as_of)),
+    argMax(valid_until, (marks, computed_at, as_of)),
+    argMax(computed_at, (marks, computed_at, as_of)),
+    argMax(compute_ms, (marks, computed_at, as_of)),
+    argMax(countries, (marks, computed_at, as_of))
+FROM status_snapshots
+WHERE rules = @rules
+GROUP BY coalition`, map[string]any{"rules": StatusRules})
+	if err != nil {
+		return nil, nil, err
+	}
+	snaps := map[string]Snapshot{}
+	rows, err = s.conn.Query(ctx, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read status snapshots: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sn Snapshot
+		if err := rows.Scan(&sn.Coalition, &sn.Marks, &sn.AsOf, &sn.ValidUntil, &sn.ComputedAt, &sn.ComputeMS, &sn.Countries); err != nil {
+			return nil, nil, fmt.Errorf("read status snapshots: %w", err)
+		}
+		snaps[sn.Coalition] = sn
+	}
+	return marks, snaps, rows.Err()
+}
+
+// Stale reports whether sn is not current for a coalition with marks
+// stored batches at time now.
+func (sn Snapshot) Stale(marks uint64, now time.Time) bool {
+	return sn.Marks != marks || !now.UTC().Truncate(time.Second).Before(sn.ValidUntil)
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

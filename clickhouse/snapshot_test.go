@@ -1,0 +1,189 @@
+package clickhouse_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/internal/eventgen"
+	"github.com/coalitiondev/coalition/internal/testkit"
+	"github.com/coalitiondev/coalition/schema"
+)
+
+// snapshotCount returns how many snapshot rows a coalition has (before
+// background merges, one per refresh).
+func snapshotCount(tb testing.TB, s *clickhouse.Store, coalition string) int {
+	tb.Helper()
+	res, err := s.RunSQL(context.Background(), "SELECT count() AS n FROM status_snapshots WHERE coalition = '"+coalition+"'")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var n int
+	switch v := res.Rows[0][0].(type) {
+	case uint64:
+		n = int(v)
+	default:
+		tb.Fatalf("count() is %T", v)
+	}
+	return n
+}
+
+// TestStatusSnapshot checks that the status read from a snapshot is the
+// status computed afresh, and that a snapshot stops being used as soon as
+// a batch is stored, a deadline passes, or an event reported for later
+// becomes known.
+func TestStatusSnapshot(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	const coalition = "snap"
+	r := rand.New(rand.NewPCG(7, 11))
+	evs := eventgen.Events(r, 300, eventgen.Options{Coalitions: []string{coalition}, Commitments: 20, Revisions: true})
+	check := func(step string, evs []schema.Event) {
+		t.Helper()
+		got, err := s.CountryStatus(ctx, coalition)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, time.Now()))
+	}
+
+	if err := s.InsertEvents(ctx, rowsOf(t, evs[:200])); err != nil {
+		t.Fatal(err)
+	}
+	check("first read", evs[:200])
+	if n := snapshotCount(t, s, coalition); n != 1 {
+		t.Fatalf("after the first read: %d snapshots, want 1", n)
+	}
+	check("second read", evs[:200])
+	if n := snapshotCount(t, s, coalition); n != 1 {
+		t.Fatalf("the second read computed again: %d snapshots, want 1", n)
+	}
+
+	t.Run("NewBatch", func(t *testing.T) {
+		if err := s.InsertEvents(ctx, rowsOf(t, evs[200:])); err != nil {
+			t.Fatal(err)
+		}
+		check("after a new batch", evs)
+		sn, _, ok, err := s.LatestSnapshot(ctx, coalition)
+		if err != nil || !ok {
+			t.Fatalf("no snapshot: %v", err)
+		}
+		if sn.Marks != 2 {
+			t.Errorf("snapshot marks %d, want 2", sn.Marks)
+		}
+	})
+
+	t.Run("Redelivery", func(t *testing.T) {
+		// A batch stored again changes no figure but is a new batch: the
+		// snapshot is computed again and stays equal.
+		if err := s.InsertEvents(ctx, rowsOf(t, evs[:50])); err != nil {
+			t.Fatal(err)
+		}
+		check("after a redelivered batch", evs)
+	})
+
+	t.Run("Clock", func(t *testing.T) {
+		// A pledge whose deadline is two seconds away, and a statement
+		// reported three seconds from now: the snapshot taken now must not
+		// outlive either.
+		now := time.Now().UTC().Truncate(time.Second)
+		deadline := now.Add(2 * time.Second)
+		qty := 10.0
+		pledge := schema.Event{ID: uuid.New(), Kind: schema.KindPledge, Coalition: coalition, Actor: "FRA",
+			OccurredAt: now.Add(-time.Hour), ReportedAt: now.Add(-time.Hour), Source: "https://example.org/p",
+			Pledge: &schema.Pledge{CommitmentID: "snap-deadline", Category: schema.CategoryMilitary, Asset: "aircraft", Quantity: &qty, Unit: "aircraft", Deadline: &deadline}}
+		later := schema.Event{ID: uuid.New(), Kind: schema.KindStatement, Coalition: coalition, Actor: "ZAF",
+			OccurredAt: now.Add(-time.Hour), ReportedAt: now.Add(3 * time.Second), Source: "https://example.org/s",
+			Statement: &schema.Statement{Stance: schema.Stance(2)}}
+		all := append(append([]schema.Event{}, evs...), pledge, later)
+		if err := s.InsertEvents(ctx, rowsOf(t, []schema.Event{pledge, later})); err != nil {
+			t.Fatal(err)
+		}
+		check("before the deadline", all)
+		sn, _, _, err := s.LatestSnapshot(ctx, coalition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sn.ValidUntil.Equal(deadline) {
+			t.Errorf("snapshot valid until %v, want the deadline %v", sn.ValidUntil, deadline)
+		}
+		time.Sleep(time.Until(deadline.Add(1100 * time.Millisecond)))
+		check("after the deadline", all)
+		time.Sleep(time.Until(now.Add(4100 * time.Millisecond)))
+		check("after the later report", all)
+		got, err := s.CountryStatus(ctx, coalition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, st := range got {
+			found = found || st.Country == "ZAF"
+		}
+		if !found {
+			t.Error("the statement reported for later is not in the status once its time has come")
+		}
+	})
+
+	t.Run("AsOfThePast", func(t *testing.T) {
+		at := time.Date(2015, 11, 20, 0, 0, 0, 0, time.UTC)
+		got, err := s.CountryStatusAsOf(ctx, coalition, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, at))
+	})
+}
+
+// TestStatusRefresher checks that the background refresher brings a stale
+// snapshot up to date by itself, so that reads find it current.
+func TestStatusRefresher(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	const coalition = "refresh"
+	done := make(chan error, 1)
+	go func() { done <- s.RunStatusRefresher(ctx, clickhouse.RefresherConfig{Interval: 20 * time.Millisecond}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("refresher: %v", err)
+		}
+	}()
+	r := rand.New(rand.NewPCG(3, 5))
+	var evs []schema.Event
+	for batch := 1; batch <= 3; batch++ {
+		more := eventgen.Events(r, 100, eventgen.Options{Coalitions: []string{coalition}, Commitments: 10})
+		evs = append(evs, more...)
+		if err := s.InsertEvents(ctx, rowsOf(t, more)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			sn, _, ok, err := s.LatestSnapshot(ctx, coalition)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok && sn.Marks == uint64(batch) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("batch %d: the refresher did not refresh the snapshot in 30s", batch)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		before := snapshotCount(t, s, coalition)
+		got, err := s.CountryStatus(ctx, coalition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, time.Now()))
+		if after := snapshotCount(t, s, coalition); after != before {
+			t.Errorf("batch %d: the read computed the status again although the refresher had: %d snapshots before, %d after", batch, before, after)
+		}
+	}
+}
