@@ -139,9 +139,9 @@ func LookupCAMEO(code string) (rule CAMEORule, ok bool) {
 	return CAMEORule{}, false
 }
 
-// cameoCodebook is data/cameo-codes.json, a copy of the CAMEO code list
-// that comes with the gdeltPyR sample (/work/shared/data/gdelt): code to
-// description, with the stray spaces of the original.
+// cameoCodebook is data/cameo-codes.json, an unchanged copy of the CAMEO
+// code list that came with the GDELT sample (from the gdeltPyR project):
+// code to description, stray spaces and all; CAMEODescription tidies them.
 //
 //go:embed data/cameo-codes.json
 var cameoCodebook []byte

@@ -47,14 +47,14 @@ type GDELTRecord struct {
 	SourceURL                            string
 }
 
-// RecordError is one thing wrong with a record: the column and what is
+// recordError is one thing wrong with a record: the column and what is
 // wrong with its value.
-type RecordError struct {
+type recordError struct {
 	Column  string
 	Message string
 }
 
-func (e *RecordError) Error() string { return e.Column + ": " + e.Message }
+func (e *recordError) Error() string { return e.Column + ": " + e.Message }
 
 var (
 	digitsRE      = regexp.MustCompile(`^[0-9]+$`)
@@ -70,7 +70,7 @@ var (
 func parseGDELTRecord(get func(string) string) (GDELTRecord, error) {
 	var r GDELTRecord
 	bad := func(col, format string, args ...any) (GDELTRecord, error) {
-		return r, &RecordError{Column: col, Message: fmt.Sprintf(format, args...)}
+		return r, &recordError{Column: col, Message: fmt.Sprintf(format, args...)}
 	}
 	id := get("GLOBALEVENTID")
 	n, err := strconv.ParseUint(id, 10, 64)
