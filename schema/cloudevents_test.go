@@ -40,7 +40,7 @@ func TestEncode(t *testing.T) {
 			if !maps.Equal(msg.Header, want) {
 				t.Errorf("Header = %v,\nwant     %v", msg.Header, want)
 			}
-			if got, want := msg.Subject, "coalition.paris-2015."+raw["actor"].(string)+"."+string(g.Kind); got != want {
+			if got, want := msg.Subject, "coalition."+raw["coalition"].(string)+"."+raw["actor"].(string)+"."+string(g.Kind); got != want {
 				t.Errorf("Subject = %q, want %q", got, want)
 			}
 		})

@@ -62,6 +62,10 @@ type Event struct {
 	Withdrawal *Withdrawal `json:"withdrawal,omitempty"`
 	Sanction   *Sanction   `json:"sanction,omitempty"`
 	Incident   *Incident   `json:"incident,omitempty"`
+
+	// GDELT is set on events imported from GDELT: the record each comes
+	// from and GDELT's measures of it (see GDELT). Optional.
+	GDELT *GDELT `json:"gdelt,omitempty"`
 }
 
 // Meeting is the payload of a meeting event: the actor met the counterpart

@@ -94,6 +94,11 @@ func contractPaths(tb testing.TB) []string {
 	var out []string
 	common, payloads := eventFields(tb)
 	out = append(out, common...)
+	for name, typ := range objectFields(tb) {
+		for _, tag := range jsonTags(typ) {
+			out = append(out, name+"."+tag)
+		}
+	}
 	for k, typ := range payloads {
 		out = append(out, string(k))
 		for _, tag := range jsonTags(typ) {
@@ -171,6 +176,7 @@ var invalidCases = []struct {
 	{"array-too-long", []string{"meeting.participants"}},
 	{"too-many-fields", []string{"pledge"}},
 	{"number-too-long", []string{"pledge.quantity"}},
+	{"gdelt-bad", []string{"gdelt.avg_tone", "gdelt.event_code", "gdelt.global_event_id"}},
 }
 
 // TestParseEventInvalid checks each document in testdata/invalid: ParseEvent

@@ -159,7 +159,7 @@ func groupMessage(e *jsonschema.ValidationError) string {
 // commonFields are the top-level fields event.json declares.
 var commonFields = map[string]bool{
 	"id": true, "revision": true, "retracted": true, "kind": true, "coalition": true, "actor": true, "counterpart": true,
-	"occurred_at": true, "reported_at": true, "source": true, "confidence": true, "summary": true,
+	"occurred_at": true, "reported_at": true, "source": true, "confidence": true, "summary": true, "gdelt": true,
 }
 
 // dropFalseUnknowns removes "unknown field" reports of declared common

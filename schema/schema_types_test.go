@@ -62,6 +62,24 @@ func eventFields(tb testing.TB) (common []string, payloads map[schema.Kind]refle
 	return common, payloads
 }
 
+// objectFields returns Event's common fields that are JSON objects (the
+// gdelt provenance), by JSON name, with their struct type.
+func objectFields(tb testing.TB) map[string]reflect.Type {
+	tb.Helper()
+	out := map[string]reflect.Type{}
+	for f := range reflect.TypeFor[schema.Event]().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if schema.Kind(name).Valid() || f.Type.Kind() != reflect.Pointer || f.Type.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		out[name] = f.Type.Elem()
+	}
+	if len(out) == 0 {
+		tb.Fatal("Event has no object-valued common field; expected gdelt")
+	}
+	return out
+}
+
 // schemaDoc returns an embedded schema document, decoded.
 func schemaDoc(tb testing.TB, file string) map[string]any {
 	tb.Helper()
@@ -217,6 +235,20 @@ func TestSchemaPropertiesMatchTypes(t *testing.T) {
 			t.Errorf("Event common fields = %q, want event.json properties %q", common, want)
 		}
 	})
+	// Objects among the common fields (the gdelt provenance): their
+	// fields are exactly their schema's properties, and no others are
+	// allowed.
+	for name, typ := range objectFields(t) {
+		t.Run(name, func(t *testing.T) {
+			obj := schemaObj(t, schemaDoc(t, "event.json"), "properties", name)
+			if got, want := obj["additionalProperties"], false; got != want {
+				t.Errorf("event.json %s additionalProperties = %v, want %v", name, got, want)
+			}
+			if got, want := jsonTags(typ), sortedKeys(schemaObj(t, obj, "properties")); !slices.Equal(got, want) {
+				t.Errorf("%v JSON fields = %q, want event.json properties.%s.properties %q", typ, got, name, want)
+			}
+		})
+	}
 	for _, k := range schema.Kinds {
 		t.Run(string(k), func(t *testing.T) {
 			doc := schemaDoc(t, string(k)+".json")
@@ -290,12 +322,14 @@ func TestSchemaTypesMatchGo(t *testing.T) {
 			return "string", ""
 		case reflect.Float64:
 			return "number", ""
-		case reflect.Int, reflect.Uint32:
+		case reflect.Int, reflect.Uint32, reflect.Uint64:
 			return "integer", ""
 		case reflect.Bool:
 			return "boolean", ""
 		case reflect.Slice:
 			return "array", ""
+		case reflect.Struct:
+			return "object", ""
 		}
 		return typ.String(), ""
 	}
@@ -327,6 +361,11 @@ func TestSchemaTypesMatchGo(t *testing.T) {
 	t.Run("Event", func(t *testing.T) {
 		check(t, reflect.TypeFor[schema.Event](), schemaObj(t, event, "properties"))
 	})
+	for name, typ := range objectFields(t) {
+		t.Run(name, func(t *testing.T) {
+			check(t, typ, schemaObj(t, event, "properties", name, "properties"))
+		})
+	}
 	_, payloads := eventFields(t)
 	for _, k := range schema.Kinds {
 		t.Run(string(k), func(t *testing.T) {

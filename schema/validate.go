@@ -293,6 +293,9 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 	if c := e.Confidence; c != nil && !(*c >= 0 && *c <= 1) {
 		add("confidence", "must be between 0 and 1, got %g", *c)
 	}
+	if e.GDELT != nil {
+		ps = append(ps, e.GDELT.problems()...)
+	}
 	if e.Kind.Valid() {
 		ps = append(ps, e.payloadProblems()...)
 	}

@@ -22,6 +22,7 @@ Usage:
   coalition serve     run NATS (embedded unless NATS_URL), the ClickHouse writer and the HTTP API
   coalition demo      serve, replay the Paris 2015 scenario and print the country status
   coalition publish   publish events from flags, stdin or an NDJSON file
+  coalition import    import events from an outside source (gdelt: GDELT 2.0 event exports)
   coalition status    print the country status table from ClickHouse
   coalition query     run a named query of the analytics catalog (--list lists them)
   coalition watch     follow the live feed of events in the terminal
@@ -53,6 +54,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "publish":
 		err = runPublish(ctx, args[1:], stdin, stdout, stderr)
+	case "import":
+		err = runImport(ctx, args[1:], stdin, stdout, stderr)
 	case "status":
 		err = runStatus(ctx, args[1:], stdout, stderr)
 	case "migrate":
