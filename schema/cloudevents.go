@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Header names of the wire format: CloudEvents 1.0 in binary mode on NATS
@@ -105,9 +107,18 @@ func DecodeCanonical(subject string, header func(string) string, data []byte) (E
 	return ev, canon, err
 }
 
+// checkMessage checks a parsed event (so one without problems by the Go
+// rules, identity aside) against the message that carried it.
 func checkMessage(ev Event, subject string, header func(string) string) (Event, error) {
-	if err := ev.Validate(); err != nil {
-		return ev, err
+	var ids []Problem
+	if ev.ID == uuid.Nil {
+		ids = append(ids, Problem{Path: "id", Message: "required"})
+	}
+	if ev.ReportedAt.IsZero() {
+		ids = append(ids, Problem{Path: "reported_at", Message: "required"})
+	}
+	if len(ids) > 0 {
+		return ev, &Error{Code: EINVALID, Message: "invalid event", Problems: ids}
 	}
 	var ps []Problem
 	want, _ := ev.Subject()

@@ -46,7 +46,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.str(&cpuProfile, "cpuprofile", "", "", "write a CPU profile of the whole run to this file (go tool pprof -top coalition FILE)")
 	f.str(&logLevel, "log-level", "COALITION_LOG_LEVEL", "warn", "log level of the parts under test")
 	f.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	var memLimit string
+	f.str(&memLimit, "memory-limit", "COALITION_MEMORY_LIMIT", defaultMemoryLimit, "Go runtime soft memory limit, as serve sets it; 0: none")
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := setMemoryLimit(memLimit, f.isSet("memory-limit")); err != nil {
 		return err
 	}
 	for _, s := range splitList(rates) {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -51,6 +54,13 @@ func (f *flags) int(p *int, name, envName string, def int, help string) {
 		help += " (env " + envName + ")"
 	}
 	f.IntVar(p, name, def, help)
+}
+
+// isSet reports whether a flag was given on the command line.
+func (f *flags) isSet(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
 }
 
 func (f *flags) parse(args []string) error {
@@ -142,4 +152,50 @@ func readRuntimeFile(dir, name string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit for serve, demo
+// and bench: the garbage collector works harder as the heap nears it, which
+// keeps the resident set of a consumer draining a backlog under 200 MB
+// (docs/performance.md). GOMEMLIMIT, when set, wins over the default.
+const defaultMemoryLimit = "160MiB"
+
+// setMemoryLimit applies a --memory-limit value: a size such as 160MiB,
+// 1GiB or 500MB, or 0 for none.
+func setMemoryLimit(v string, explicit bool) error {
+	if !explicit && os.Getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		return usageError{fmt.Errorf("--memory-limit %q: %v", v, err)}
+	}
+	if n == 0 {
+		debug.SetMemoryLimit(math.MaxInt64)
+		return nil
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// parseSize reads a byte size: a number with an optional unit B, KB, MB,
+// GB (powers of 1000) or KiB, MiB, GiB (powers of 1024).
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, errors.New("want a size such as 160MiB, 1GiB or 0")
+	}
+	return n * mult, nil
 }

@@ -28,6 +28,9 @@ country's status and the URL to open, and keeps running until interrupted.`, std
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	if err := setMemoryLimit(cfg.MemoryLimit, f.isSet("memory-limit")); err != nil {
+		return err
+	}
 	log, err := cfg.logger(stderr)
 	if err != nil {
 		return err

@@ -232,3 +232,20 @@ func TestDemoOnce(t *testing.T) {
 		t.Errorf("private ClickHouse data dir: %v", err)
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"160MiB", 160 << 20, true}, {"1GiB", 1 << 30, true}, {"500MB", 500_000_000, true}, {"0", 0, true},
+		{"2048", 2048, true}, {" 1 KiB ", 1024, true}, {"-1MiB", 0, false}, {"lots", 0, false}, {"1TB", 0, false},
+	} {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
