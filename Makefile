@@ -5,7 +5,7 @@ export CHDB_LIB_PATH
 GO ?= go
 FUZZTIME ?= 100000x
 
-.PHONY: demo test vet build deps chaos fuzz
+.PHONY: demo test vet build deps chaos fuzz bench
 
 demo:
 	scripts/deps.sh
@@ -36,3 +36,14 @@ chaos:
 # briefly too.
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
+
+# The benchmark (docs/performance.md): throughput, latency, memory and the
+# status of a 10-million-event coalition, with the raw ceilings of JetStream
+# and ClickHouse measured in the same run. Takes about ten minutes; the
+# table goes to the terminal and bench.json. BENCHFLAGS adds flags, e.g.
+# BENCHFLAGS="--status-events 0" to leave out the large coalition.
+bench:
+	scripts/deps.sh
+	$(GO) build -o coalition ./cmd/coalition
+	./coalition bench --json bench.json --cpuprofile bench.cpu.prof $(BENCHFLAGS)
+	$(GO) tool pprof -top -nodecount=25 coalition bench.cpu.prof 2>/dev/null | sed -n '1,35p'

@@ -70,9 +70,11 @@ func (rc *runningConsumer) waitStored(ctx context.Context, n int, timeout time.D
 	return nil
 }
 
-// publishAll publishes evs through the producer library, publishChunk at a
-// time from two producers, and fails on the first event not acknowledged.
-func publishAll(ctx context.Context, pub *producers.Publisher, evs []*schema.Event) error {
+// publishAll publishes n new events through the producer library,
+// publishChunk at a time from two producers, each making its chunk as it
+// goes (as an importer would), and fails on the first event not
+// acknowledged.
+func publishAll(ctx context.Context, pub *producers.Publisher, gen *generator, n int) error {
 	var next int
 	var mu sync.Mutex
 	g, ctx := newGroup(ctx)
@@ -80,14 +82,13 @@ func publishAll(ctx context.Context, pub *producers.Publisher, evs []*schema.Eve
 		g.Go(func() error {
 			for {
 				mu.Lock()
-				lo := next
-				next = min(next+publishChunk, len(evs))
-				hi := next
+				k := min(publishChunk, n-next)
+				next += k
 				mu.Unlock()
-				if lo >= hi {
+				if k <= 0 {
 					return nil
 				}
-				if err := checkResults(pub.PublishBatch(ctx, evs[lo:hi])); err != nil {
+				if err := checkResults(pub.PublishBatch(ctx, gen.events(k))); err != nil {
 					return err
 				}
 			}
@@ -131,7 +132,6 @@ func (r *runner) endToEnd(ctx context.Context) error {
 		return err
 	}
 	defer e.close()
-	evs := r.gen.events(n)
 	pc, err := e.connect("bench-producer")
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (r *runner) endToEnd(ctx context.Context) error {
 	r.progress("end to end: publishing %d events while the consumer and the status refresher run", n)
 	peak := watchRSS()
 	start := time.Now()
-	if err := publishAll(ctx, pub, evs); err != nil {
+	if err := publishAll(ctx, pub, r.gen, n); err != nil {
 		peak.stop()
 		return err
 	}
@@ -295,15 +295,14 @@ func (r *runner) latencyAt(ctx context.Context, offered int) (*Latency, error) {
 	const tick = 5 * time.Millisecond
 	total := int(float64(offered) * r.cfg.RateDuration.Seconds())
 	r.progress("latency: offering %d events/s for %v", offered, r.cfg.RateDuration)
-	evs := r.gen.events(total)
-	sent := make([]time.Time, total)
-	type chunk struct{ lo, hi int }
-	work := make(chan chunk, 1024)
+	ids := make([]uuid.UUID, 0, total)
+	sent := make([]time.Time, 0, total)
+	work := make(chan []*schema.Event, 1024)
 	g, gctx := newGroup(ctx)
 	for range 4 {
 		g.Go(func() error {
-			for c := range work {
-				if err := checkResults(pub.PublishBatch(gctx, evs[c.lo:c.hi])); err != nil {
+			for evs := range work {
+				if err := checkResults(pub.PublishBatch(gctx, evs)); err != nil {
 					return err
 				}
 			}
@@ -313,19 +312,19 @@ func (r *runner) latencyAt(ctx context.Context, offered int) (*Latency, error) {
 	peak := watchRSS()
 	start := time.Now()
 	t := time.NewTicker(tick)
-	next := 0
-	for next < total && gctx.Err() == nil {
+	for len(ids) < total && gctx.Err() == nil {
 		<-t.C
 		due := min(int(float64(offered)*time.Since(start).Seconds()), total)
-		if due <= next {
+		if due <= len(ids) {
 			continue
 		}
+		evs := r.gen.events(due - len(ids))
 		now := time.Now()
-		for i := next; i < due; i++ {
-			sent[i] = now
+		for _, ev := range evs {
+			ids = append(ids, ev.ID)
+			sent = append(sent, now)
 		}
-		work <- chunk{next, due}
-		next = due
+		work <- evs
 	}
 	t.Stop()
 	close(work)
@@ -341,11 +340,11 @@ func (r *runner) latencyAt(ctx context.Context, offered int) (*Latency, error) {
 	l := &Latency{Offered: offered, Events: total, Achieved: rate(total, offeredFor), PeakRSSMB: peak.stop()}
 	lat := make([]time.Duration, 0, total)
 	sink.mu.Lock()
-	for i, ev := range evs {
-		at, ok := sink.at[ev.ID]
+	for i, id := range ids {
+		at, ok := sink.at[id]
 		if !ok {
 			sink.mu.Unlock()
-			return nil, fmt.Errorf("%w: event %d (%s) was never stored", errIncomplete, i, ev.ID)
+			return nil, fmt.Errorf("%w: event %d (%s) was never stored", errIncomplete, i, id)
 		}
 		lat = append(lat, at.Sub(sent[i]))
 	}

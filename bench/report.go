@@ -85,11 +85,11 @@ type StatusFigures struct {
 	Events      int     `json:"events"`
 	Countries   int     `json:"countries"`
 	LoadSeconds float64 `json:"load_seconds"`
-	// LiveMS computes the status from the stored events.
-	LiveMS float64 `json:"live_ms"`
-	// RefreshMS computes it and stores it as the coalition's snapshot;
-	// SnapshotP50MS and SnapshotMaxMS time reads of the status while the
-	// snapshot is current.
+	// LiveMS is the time to compute the status from the stored events
+	// (as the server measured it); RefreshMS adds storing it as the
+	// coalition's snapshot. SnapshotP50MS and SnapshotMaxMS time reads of
+	// the status while the snapshot is current.
+	LiveMS        float64 `json:"live_ms"`
 	RefreshMS     float64 `json:"refresh_ms"`
 	SnapshotP50MS float64 `json:"snapshot_p50_ms"`
 	SnapshotMaxMS float64 `json:"snapshot_max_ms"`
