@@ -876,7 +876,7 @@ func TestCurrentClickHouse(t *testing.T) {
 			// The stage is the highest any pledge reached, not the lowest.
 			{"commitments", "maxIf(multiIf(e_stage", "minIf(multiIf(e_stage", "commitments"},
 			// The defining pledge is the latest, not the earliest.
-			{"commitments", "argMaxIf(e_actor, (e_at, e_id)", "argMinIf(e_actor, (e_at, e_id)", "commitments"},
+			{"commitments", "argMaxIf((e_actor, e_category, e_asset, e_unit, e_qm, e_deadline), (e_at, e_id)", "argMinIf((e_actor, e_category, e_asset, e_unit, e_qm, e_deadline), (e_at, e_id)", "commitments"},
 			// The first withdrawal closes a commitment, not the last.
 			{"commitments", "minIf(e_at, e_kind = 'withdrawal')", "maxIf(e_at, e_kind = 'withdrawal')", "commitments"},
 			// Retracted events are not known.

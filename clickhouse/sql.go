@@ -14,8 +14,8 @@ import (
 var sqlFS embed.FS
 
 // Query returns the text of a named query from queries/<name>.sql, without
-// comment lines, with its fragments (__ANOMALIES__, __COMMITMENTS__ and
-// __DEDUP_EVENTS__) expanded.
+// comment lines, with its fragments (__ANOMALIES__, __COMMITMENTS__,
+// __DEDUP_EVENTS__ and __DEDUP_CORE__) expanded.
 func Query(name string) (string, error) {
 	b, err := sqlFS.ReadFile("queries/" + name + ".sql")
 	if err != nil {
@@ -26,6 +26,7 @@ func Query(name string) (string, error) {
 		{"__ANOMALIES__", "anomalies"},
 		{"__COMMITMENTS__", "commitments"},
 		{"__DEDUP_EVENTS__", "dedup_events"},
+		{"__DEDUP_CORE__", "dedup_core"},
 	} {
 		if !strings.Contains(s, f.marker) {
 			continue

@@ -25,7 +25,7 @@ FROM
         FROM
         (
             SELECT arrayDistinct(arrayFilter(c -> c != '', arrayConcat([actor, counterpart], participants))) AS present
-            FROM (__DEDUP_EVENTS__)
+            FROM (__DEDUP_CORE__)
             WHERE kind = 'meeting'
         )
     )
@@ -38,7 +38,7 @@ FROM
         if(actor < counterpart, counterpart, actor) AS country_b,
         toInt64(kind IN ('pledge', 'deployment') OR (kind = 'statement' AND stance > 0)) AS coop,
         toInt64(kind IN ('sanction', 'incident') OR (kind = 'statement' AND stance < 0)) AS conf
-    FROM (__DEDUP_EVENTS__)
+    FROM (__DEDUP_CORE__)
     WHERE kind != 'meeting' AND counterpart != ''
 )
 GROUP BY country_a, country_b

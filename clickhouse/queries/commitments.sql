@@ -28,12 +28,13 @@ FROM
     SELECT
         commitment_id,
         toUInt8(countIf(e_kind = 'pledge') > 0) AS known,
-        argMaxIf(e_actor, (e_at, e_id), e_kind = 'pledge') AS owner,
-        argMaxIf(e_category, (e_at, e_id), e_kind = 'pledge') AS category,
-        argMaxIf(e_asset, (e_at, e_id), e_kind = 'pledge') AS asset,
-        argMaxIf(e_unit, (e_at, e_id), e_kind = 'pledge') AS unit,
-        argMaxIf(e_qm, (e_at, e_id), e_kind = 'pledge') AS pledged_milli,
-        argMaxIf(e_deadline, (e_at, e_id), e_kind = 'pledge') AS deadline,
+        argMaxIf((e_actor, e_category, e_asset, e_unit, e_qm, e_deadline), (e_at, e_id), e_kind = 'pledge') AS defining,
+        tupleElement(defining, 1) AS owner,
+        tupleElement(defining, 2) AS category,
+        tupleElement(defining, 3) AS asset,
+        tupleElement(defining, 4) AS unit,
+        tupleElement(defining, 5) AS pledged_milli,
+        tupleElement(defining, 6) AS deadline,
         maxIf(multiIf(e_stage = 'allocated', 3, e_stage = 'committed', 2, 1), e_kind = 'pledge') AS stage_rank,
         minIf(e_at, e_kind = 'pledge') AS announced_at,
         sumIf(e_qm, e_kind = 'deployment') AS delivered_sum_milli,
@@ -58,7 +59,7 @@ FROM
             deadline AS e_deadline,
             occurred_at AS e_at,
             toString(event_id) AS e_id
-        FROM (__DEDUP_EVENTS__)
+        FROM (__DEDUP_CORE__)
         WHERE commitment_id != ''
     )
     GROUP BY commitment_id

@@ -4,23 +4,6 @@
 -- without retracted events. Other queries include it where they say
 -- __DEDUP_EVENTS__. Parameters: @coalition, @as_of. The rules are
 -- schema.Knowledge's.
---
--- Most event ids have one stored row: they are taken as they are. Only the
--- ids with several rows (revisions, retractions, redeliveries) go through
--- the argMax that picks the latest, so that the cost and the memory of
--- de-duplicating grow with the duplicates, not with the coalition.
-SELECT
-    event_id, kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit,
-    quantity, complete, stage, deadline, asset, source, summary, severity, quantity_milli
-FROM events
-WHERE coalition = @coalition AND reported_at <= @as_of AND retracted = 0
-    AND event_id NOT IN
-    (
-        SELECT event_id FROM events
-        WHERE coalition = @coalition AND reported_at <= @as_of
-        GROUP BY event_id HAVING count() > 1
-    )
-UNION ALL
 SELECT
     event_id,
     tupleElement(latest, 1) AS kind,
@@ -48,12 +31,6 @@ FROM
         argMax((kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit, quantity, complete, stage, deadline, retracted, asset, source, summary, severity, quantity_milli), (revision, data)) AS latest
     FROM events
     WHERE coalition = @coalition AND reported_at <= @as_of
-        AND event_id IN
-        (
-            SELECT event_id FROM events
-            WHERE coalition = @coalition AND reported_at <= @as_of
-            GROUP BY event_id HAVING count() > 1
-        )
     GROUP BY event_id
 )
 WHERE tupleElement(latest, 14) = 0

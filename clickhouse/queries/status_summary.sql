@@ -26,12 +26,12 @@ FROM
     SELECT
         arrayJoin(arrayDistinct(arrayFilter(c -> c != '', arrayConcat([actor, counterpart], participants)))) AS country,
         country = actor AS is_actor,
-        counterpart IN (SELECT actor FROM (__DEDUP_EVENTS__)) AS counterpart_is_member,
+        counterpart IN (SELECT actor FROM (__DEDUP_CORE__)) AS counterpart_is_member,
         kind AS e_kind,
         occurred_at AS e_at,
         stance AS e_stance,
         toString(event_id) AS e_id
-    FROM (__DEDUP_EVENTS__)
+    FROM (__DEDUP_CORE__)
 )
 GROUP BY country
 ORDER BY country

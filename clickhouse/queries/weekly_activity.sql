@@ -14,6 +14,6 @@ SELECT
     countIf(kind = 'sanction') AS sanctions,
     countIf(kind = 'incident') AS incidents,
     uniqExact(actor) AS countries
-FROM (__DEDUP_EVENTS__)
+FROM (__DEDUP_CORE__)
 GROUP BY week
 ORDER BY week
