@@ -149,7 +149,7 @@ func (s *Store) RefreshStatus(ctx context.Context, coalition string) (Snapshot, 
 func (s *Store) refresh(ctx context.Context, coalition string, marks uint64, asOf time.Time) (Snapshot, []schema.CountryStatus, error) {
 	start := time.Now()
 	at := asOf.UTC().Truncate(time.Second)
-	sts, err := s.liveStatus(ctx, coalition, at)
+	sts, err := s.computeStatus(ctx, coalition, at)
 	if err != nil {
 		return Snapshot{}, nil, err
 	}

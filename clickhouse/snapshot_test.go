@@ -187,3 +187,46 @@ func TestStatusRefresher(t *testing.T) {
 		}
 	}
 }
+
+// TestSlicedStatusMatchesFold computes the status of random event sets
+// (revisions, retractions, duplicates, shuffled, several batches) through
+// the work table filled in slices that large coalitions use, and checks it
+// against the reference fold and against the status computed in one pass.
+func TestSlicedStatusMatchesFold(t *testing.T) {
+	t.Parallel()
+	sliced := MustOpenStore(t)
+	sliced.SetSlicing(0, 150) // every coalition, in slices of about 150 rows
+	ctx := context.Background()
+	for seed := uint64(1); seed <= 4; seed++ {
+		r := rand.New(rand.NewPCG(seed, 1115))
+		coalition := "sliced-" + string(rune('a'+seed))
+		evs := eventgen.Events(r, 400+r.IntN(800), eventgen.Options{Coalitions: []string{coalition}, Commitments: 30, Revisions: true})
+		all := append([]schema.Event{}, evs...)
+		for i := r.IntN(len(evs)); i > 0; i-- {
+			all = append(all, evs[r.IntN(len(evs))])
+		}
+		r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+		rows := rowsOf(t, all)
+		for len(rows) > 0 {
+			n := min(len(rows), 1+r.IntN(200))
+			if err := sliced.InsertEvents(ctx, rows[:n]); err != nil {
+				t.Fatal(err)
+			}
+			rows = rows[n:]
+		}
+		for _, at := range []time.Time{time.Now(), time.Date(2015, 11, 13, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(20*24*3600)) * time.Second)} {
+			got, err := sliced.CountryStatusLive(ctx, coalition, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, at))
+		}
+	}
+	res, err := sliced.RunSQL(ctx, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE 'status_work_%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Rows[0][0].(uint64); n != 0 {
+		t.Errorf("%d work tables left behind", n)
+	}
+}

@@ -17,6 +17,12 @@ var sqlFS embed.FS
 // comment lines, with its fragments (__ANOMALIES__, __COMMITMENTS__,
 // __DEDUP_EVENTS__ and __DEDUP_CORE__) expanded.
 func Query(name string) (string, error) {
+	return queryWith(name, nil)
+}
+
+// queryWith is Query with some fragments replaced by the given SQL, at
+// every level of inclusion.
+func queryWith(name string, over map[string]string) (string, error) {
 	b, err := sqlFS.ReadFile("queries/" + name + ".sql")
 	if err != nil {
 		return "", fmt.Errorf("query %q: %w", name, err)
@@ -31,9 +37,11 @@ func Query(name string) (string, error) {
 		if !strings.Contains(s, f.marker) {
 			continue
 		}
-		frag, err := Query(f.file)
-		if err != nil {
-			return "", err
+		frag, ok := over[f.marker]
+		if !ok {
+			if frag, err = queryWith(f.file, over); err != nil {
+				return "", err
+			}
 		}
 		s = strings.ReplaceAll(s, f.marker, "\n"+frag+"\n")
 	}

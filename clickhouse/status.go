@@ -30,13 +30,13 @@ func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf ti
 		// The snapshot tables are an optimisation: compute instead, and
 		// say why.
 		s.log.Warn("status snapshot unavailable, computing the status", "coalition", coalition, "err", err)
-		return s.liveStatus(ctx, coalition, asOf)
+		return s.computeStatus(ctx, coalition, asOf)
 	}
 	if ok {
 		return sts, nil
 	}
 	if now := time.Now(); asOf.Before(now.Add(-time.Second)) || asOf.After(now.Add(time.Second)) {
-		return s.liveStatus(ctx, coalition, asOf) // a question about another time
+		return s.computeStatus(ctx, coalition, asOf) // a question about another time
 	}
 	_, sts, err = s.refresh(ctx, coalition, marks, asOf)
 	if err != nil && sts != nil {
@@ -62,9 +62,9 @@ func (s *Store) liveStatus(ctx context.Context, coalition string, asOf time.Time
 }
 
 // CountryStatusLive is CountryStatusAsOf without snapshots: always computed
-// from the stored events.
+// from the stored events (in slices for a large coalition, see slicedRows).
 func (s *Store) CountryStatusLive(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error) {
-	return s.liveStatus(ctx, coalition, asOf)
+	return s.computeStatus(ctx, coalition, asOf)
 }
 
 // StatusParams returns the parameters of the status queries.
@@ -164,7 +164,12 @@ func (s *Store) query(ctx context.Context, name string, params map[string]any) (
 	if err != nil {
 		return nil, err
 	}
-	text, err = Bind(text, params)
+	return s.queryText(ctx, name, text, params)
+}
+
+// queryText is query with the query's text given.
+func (s *Store) queryText(ctx context.Context, name, text string, params map[string]any) ([]map[string]any, error) {
+	text, err := Bind(text, params)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", name, err)
 	}

@@ -23,9 +23,10 @@ type Config struct {
 
 // Store reads and writes Coalition's tables. It is safe for concurrent use.
 type Store struct {
-	conn driver.Conn
-	db   string
-	log  *slog.Logger
+	conn    driver.Conn
+	db      string
+	log     *slog.Logger
+	slicing slicing
 }
 
 // Open connects to ClickHouse, creates the database if it does not exist,
@@ -72,7 +73,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse at %v: ping: %w", cfg.Addrs, err)
 	}
-	return &Store{conn: conn, db: cfg.Database, log: cfg.Logger}, nil
+	return &Store{conn: conn, db: cfg.Database, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}, nil
 }
 
 // Close closes the connections.
