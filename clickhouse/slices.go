@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/coalitiondev/coalition/schema"
 )
@@ -14,8 +17,8 @@ import (
 // Large coalitions: de-duplicating every event id in one GROUP BY holds
 // every id's latest row in memory at once, which for ten million events is
 // more than a modest server has (ClickHouse 18.16 went past 19 GB on this
-// project's machine). Above slicedRows stored rows the status is computed in
-// two steps instead:
+// project's machine), and the status queries de-duplicate five times over.
+// From slicedRows stored rows the status is computed in two steps instead:
 //
 //  1. the de-duplicated events (the dedup_core fragment) are written to a
 //     work table one slice of event ids at a time (by
@@ -25,8 +28,13 @@ import (
 //     work table holds exactly what the fragment would give;
 //  2. the status queries run over the work table in place of the fragment,
 //     which is then dropped.
+//
+// Measured (docs/performance.md): 200,000 events 0.65 s instead of 1.4 s,
+// one million 3.4 s instead of 9 s, ten million 49 s in under 2 GB. Below
+// slicedRows the work table's DDL is not worth it. A user who may not
+// create tables (a read-only analyst) gets the one-pass computation.
 const (
-	slicedRows   = 2_000_000 // stored rows from which a coalition's status is computed in slices
+	slicedRows   = 100_000 // stored rows from which a coalition's status is computed through a work table
 	rowsPerSlice = 1_000_000
 )
 
@@ -82,7 +90,7 @@ func (s *Store) slicedStatus(ctx context.Context, coalition string, asOf time.Ti
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if derr := s.conn.Exec(dctx, "DROP TABLE IF EXISTS "+quoteIdent(table)); derr != nil {
+		if derr := s.conn.Exec(dctx, "DROP TABLE IF EXISTS "+quoteIdent(table)); derr != nil && !isReadonly(derr) {
 			s.log.Warn("drop status work table", "table", table, "err", derr)
 			if err == nil {
 				err = fmt.Errorf("drop status work table %s: %w", table, derr)
@@ -102,6 +110,10 @@ func (s *Store) slicedStatus(ctx context.Context, coalition string, asOf time.Ti
 			q = "INSERT INTO " + quoteIdent(table) + " " + q
 		}
 		if err := s.conn.Exec(ctx, q); err != nil {
+			if k == 0 && isReadonly(err) {
+				s.log.Info("may not create the status work table; computing the status in one pass", "coalition", coalition, "err", err)
+				return s.liveStatus(ctx, coalition, asOf)
+			}
 			return nil, fmt.Errorf("status of %s, slice %d of %d: %w", coalition, k+1, slices, err)
 		}
 	}
@@ -124,4 +136,11 @@ func (s *Store) slicedStatus(ctx context.Context, coalition string, asOf time.Ti
 		return nil, err
 	}
 	return BuildStatus(coalition, summary, lines)
+}
+
+// isReadonly reports whether ClickHouse refused a statement because the
+// user may not write (READONLY, or no grant on current releases).
+func isReadonly(err error) bool {
+	var ex *ch.Exception
+	return errors.As(err, &ex) && (ex.Code == 164 || ex.Code == 497)
 }

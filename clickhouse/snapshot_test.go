@@ -230,3 +230,36 @@ func TestSlicedStatusMatchesFold(t *testing.T) {
 		t.Errorf("%d work tables left behind", n)
 	}
 }
+
+// TestStatusAsAnalyst reads the status as the read-only analyst user, who
+// may neither create the work table of a large coalition nor store a
+// snapshot: the status is still computed, and equals the fold.
+func TestStatusAsAnalyst(t *testing.T) {
+	t.Parallel()
+	addr, db := testkit.ClickHouse(t)
+	ctx := context.Background()
+	s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const coalition = "read-only"
+	evs := eventgen.Events(rand.New(rand.NewPCG(9, 9)), 300, eventgen.Options{Coalitions: []string{coalition}, Commitments: 12, Revisions: true})
+	if err := s.InsertEvents(ctx, rowsOf(t, evs)); err != nil {
+		t.Fatal(err)
+	}
+	an, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, User: clickhouse.AnalystUser, Database: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer an.Close()
+	an.SetSlicing(0, 100)
+	got, err := an.CountryStatus(ctx, coalition)
+	if err != nil {
+		t.Fatalf("analyst status: %v", err)
+	}
+	testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, time.Now()))
+}
