@@ -154,11 +154,15 @@ func readRuntimeFile(dir, name string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// defaultMemoryLimit is the Go runtime's soft memory limit for serve, demo
-// and bench: the garbage collector works harder as the heap nears it, which
-// keeps the resident set of a consumer draining a backlog under 200 MB
-// (docs/performance.md). GOMEMLIMIT, when set, wins over the default.
-const defaultMemoryLimit = "160MiB"
+// defaultMemoryLimit is the Go runtime's soft memory limit of serve, demo
+// and bench: none. A limit makes the garbage collector work harder as the
+// heap nears it, which holds a consumer draining a backlog under it; but
+// the embedded NATS server's working set grows with the stream (its message
+// id window and block cache), and a limit below that working set makes the
+// collector run without pause and throughput collapse (docs/performance.md
+// measures both). Set --memory-limit (or GOMEMLIMIT) where the process is
+// the consumer alone, against an external NATS.
+const defaultMemoryLimit = "0"
 
 // setMemoryLimit applies a --memory-limit value: a size such as 160MiB,
 // 1GiB or 500MB, or 0 for none.

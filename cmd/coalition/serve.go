@@ -58,7 +58,7 @@ func (c *serveConfig) register(f *flags) {
 	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
 	f.str(&c.AckWait, "ack-wait", "COALITION_ACK_WAIT", "60s", "how long a fetched batch may go unacknowledged before JetStream redelivers it (after a crash, recovery waits this long)")
 	f.str(&c.StatusRefresh, "status-refresh", "COALITION_STATUS_REFRESH", "1s", "how often status snapshots are checked and recomputed when events arrived (docs/performance.md); 0 turns the refresher off")
-	f.str(&c.MemoryLimit, "memory-limit", "COALITION_MEMORY_LIMIT", defaultMemoryLimit, "Go runtime soft memory limit (GOMEMLIMIT wins when set and this flag is not given); 0: none")
+	f.str(&c.MemoryLimit, "memory-limit", "COALITION_MEMORY_LIMIT", defaultMemoryLimit, "Go runtime soft memory limit such as 192MiB (GOMEMLIMIT wins when set and this flag is not given); 0: none (docs/performance.md)")
 	f.str(&c.AlertRules, "alert-rules", "COALITION_ALERT_RULES", "", "alert rules file (docs/alerts.md), reloaded on change; empty: no alerts")
 	secretFlag(f, &c.WriteToken, "write-token", "COALITION_WRITE_TOKEN", "bearer token that POST /api/v1/events needs; none: no token (local development only); empty: a random one, printed once")
 	f.str(&c.WriteTokenFile, "write-token-file", "COALITION_WRITE_TOKEN_FILE", "", "file holding the write token (instead of --write-token)")
