@@ -262,7 +262,8 @@ func (e *Event) problems(requireIdentity bool) []Problem {
 	}
 	if e.Source == "" {
 		add("source", "required")
-	} else if u, err := url.Parse(e.Source); err != nil || !(strings.HasPrefix(e.Source, "http://") || strings.HasPrefix(e.Source, "https://")) || u.Hostname() == "" {
+	} else if u, err := url.Parse(e.Source); err != nil || !(strings.HasPrefix(e.Source, "http://") || strings.HasPrefix(e.Source, "https://")) || u.Hostname() == "" ||
+		strings.Contains(u.Host, "%") { // an IPv6 zone id, which the schema's uri format refuses too
 		add("source", "must be an absolute http(s) URL, got %q", e.Source)
 	}
 	if n := utf8.RuneCountInString(e.Source); n > MaxSourceChars {
