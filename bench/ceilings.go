@@ -66,12 +66,17 @@ func (r *runner) ceilings(ctx context.Context) error {
 	r.progress("ceilings: JetStream publish and fetch together")
 	start := time.Now()
 	fetched := make(chan error, 1)
+	fctx, fcancel := context.WithCancel(ctx)
 	go func() {
-		_, err := fetchAll(ctx, e.js, "bench-fetch", r.batch(), n)
+		_, err := fetchAll(fctx, e.js, "bench-fetch", r.batch(), n)
 		fetched <- err
 	}()
 	_, perr := publishRaw(ctx, e.js, msgs)
+	if perr != nil {
+		fcancel() // the fetcher would wait for messages that never come
+	}
 	ferr := <-fetched
+	fcancel()
 	d = time.Since(start)
 	e.close()
 	if err := errors.Join(perr, ferr); err != nil {

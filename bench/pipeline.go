@@ -319,12 +319,18 @@ func (r *runner) latencyAt(ctx context.Context, offered int) (*Latency, error) {
 			continue
 		}
 		evs := r.gen.events(due - len(ids))
-		now := time.Now()
 		for _, ev := range evs {
+			// Latency counts from when the event was due, not from when
+			// the clock got round to it, so that a pipeline slow enough to
+			// delay the ticks is not flattered (coordinated omission).
+			due := start.Add(time.Duration(float64(len(ids)) / float64(offered) * float64(time.Second)))
 			ids = append(ids, ev.ID)
-			sent = append(sent, now)
+			sent = append(sent, due)
 		}
-		work <- evs
+		select {
+		case work <- evs:
+		case <-gctx.Done():
+		}
 	}
 	t.Stop()
 	close(work)

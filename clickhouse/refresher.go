@@ -36,6 +36,7 @@ func (s *Store) RunStatusRefresher(ctx context.Context, cfg RefresherConfig) err
 		log = s.log
 	}
 	notBefore := map[string]time.Time{}
+	failures := map[string]int{}
 	t := time.NewTicker(cfg.Interval)
 	defer t.Stop()
 	for {
@@ -45,6 +46,10 @@ func (s *Store) RunStatusRefresher(ctx context.Context, cfg RefresherConfig) err
 		case <-t.C:
 		}
 		marks, snaps, err := s.Snapshots(ctx)
+		var blocks uint64
+		if err == nil {
+			blocks, err = s.eventBlocks(ctx)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("status refresher: cannot read snapshots", "err", err)
@@ -53,20 +58,30 @@ func (s *Store) RunStatusRefresher(ctx context.Context, cfg RefresherConfig) err
 		}
 		for _, c := range sortedKeys(marks) {
 			now := time.Now()
+			cur := ingest{marks[c], blocks}
 			sn, ok := snaps[c]
-			if ok && !sn.Stale(marks[c], now) {
+			if ok && !sn.stale(cur, now) {
+				failures[c] = 0
 				continue
 			}
 			if now.Before(notBefore[c]) {
 				continue
 			}
 			start := time.Now()
-			if _, _, err := s.refresh(ctx, c, marks[c], now); err != nil {
-				if ctx.Err() == nil {
-					log.Warn("status refresher: refresh failed", "coalition", c, "err", err)
+			if _, _, err := s.refresh(ctx, c, cur, now); err != nil {
+				if ctx.Err() != nil {
+					return nil
 				}
+				// Back off, doubling up to five minutes, so that a
+				// coalition whose status cannot be computed (ClickHouse
+				// out of memory, say) does not hold up the others.
+				failures[c]++
+				wait := min(cfg.Interval<<min(failures[c], 10), 5*time.Minute)
+				notBefore[c] = time.Now().Add(wait)
+				log.Warn("status refresher: refresh failed", "coalition", c, "err", err, "failures", failures[c], "retry_in", wait)
 				continue
 			}
+			failures[c] = 0
 			d := time.Since(start)
 			notBefore[c] = time.Now().Add(time.Duration(float64(d) * (1/cfg.Duty - 1)))
 			log.Debug("status snapshot refreshed", "coalition", c, "batches", marks[c], "took", d)

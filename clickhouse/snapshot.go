@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/coalitiondev/coalition/schema"
@@ -36,6 +37,7 @@ var StatusRules = func() string {
 type Snapshot struct {
 	Coalition  string    `json:"coalition"`
 	Marks      uint64    `json:"marks"`       // ingest batches it was computed after
+	Blocks     uint64    `json:"blocks"`      // the events table's highest insert block then
 	AsOf       time.Time `json:"as_of"`       // the status is as of this time
 	ValidUntil time.Time `json:"valid_until"` // the clock alone may change it from then on
 	ComputedAt time.Time `json:"computed_at"`
@@ -53,18 +55,33 @@ func (s *Store) markIngest(ctx context.Context, rows []Row) error {
 	}
 	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO ingest_marks (coalition, batches)")
 	if err != nil {
-		return fmt.Errorf("record ingest: %w", err)
+		return fmt.Errorf("record ingest of stored events: %v", err)
 	}
 	defer b.Abort()
 	for c := range seen {
 		if err := b.Append(c, uint64(1)); err != nil {
-			return fmt.Errorf("record ingest: %w", err)
+			return fmt.Errorf("record ingest of stored events: %v", err)
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("record ingest: %w", err)
+		// %v, not %w: the events are stored, so this must not read as
+		// ClickHouse refusing them (clickhouse.IsRefusal), which would
+		// make the consumer split the batch and dead-letter its events.
+		// Retried like an outage, the batch is stored again, harmlessly.
+		return fmt.Errorf("record ingest of stored events: %v", err)
 	}
 	return nil
+}
+
+// eventBlocks returns the highest insert block number among the events
+// table's active parts: it rises with every INSERT and merges keep it.
+func (s *Store) eventBlocks(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT toUInt64(max(max_block_number)) FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read the events table's parts: %w", err)
+	}
+	return n, nil
 }
 
 // ingestMarks returns how many batches of a coalition have been stored.
@@ -84,7 +101,7 @@ func (s *Store) ingestMarks(ctx context.Context, coalition string) (uint64, erro
 // by the current rules, with its body (the JSON of []schema.CountryStatus),
 // and false if there is none.
 func (s *Store) LatestSnapshot(ctx context.Context, coalition string) (Snapshot, []byte, bool, error) {
-	q, err := Bind(`SELECT marks, as_of, valid_until, computed_at, compute_ms, countries, body
+	q, err := Bind(`SELECT marks, blocks, as_of, valid_until, computed_at, compute_ms, countries, body
 FROM status_snapshots
 WHERE coalition = @coalition AND rules = @rules
 ORDER BY marks DESC, computed_at DESC, as_of DESC
@@ -102,51 +119,138 @@ LIMIT 1`, map[string]any{"coalition": coalition, "rules": StatusRules})
 	}
 	sn := Snapshot{Coalition: coalition}
 	var body string
-	if err := rows.Scan(&sn.Marks, &sn.AsOf, &sn.ValidUntil, &sn.ComputedAt, &sn.ComputeMS, &sn.Countries, &body); err != nil {
+	if err := rows.Scan(&sn.Marks, &sn.Blocks, &sn.AsOf, &sn.ValidUntil, &sn.ComputedAt, &sn.ComputeMS, &sn.Countries, &body); err != nil {
 		return Snapshot{}, nil, false, fmt.Errorf("read status snapshot of %s: %w", coalition, err)
 	}
 	return sn, []byte(body), true, nil
 }
 
+// ingest is what a snapshot is current for: the coalition's ingest batches
+// and the events table's highest insert block.
+type ingest struct{ marks, blocks uint64 }
+
+func (s *Store) currentIngest(ctx context.Context, coalition string) (ingest, error) {
+	m, err := s.ingestMarks(ctx, coalition)
+	if err != nil {
+		return ingest{}, err
+	}
+	b, err := s.eventBlocks(ctx)
+	if err != nil {
+		return ingest{}, err
+	}
+	return ingest{m, b}, nil
+}
+
 // snapshotStatus returns the status as of asOf from the coalition's
 // snapshot if the snapshot is current for it: computed after the same
-// number of ingest batches as are stored now, by the current rules, as of
-// a time at or before asOf, and valid until after it. Otherwise it returns
-// ok false and the current number of batches, which a fresh snapshot is to
-// record.
-func (s *Store) snapshotStatus(ctx context.Context, coalition string, asOf time.Time) (sts []schema.CountryStatus, marks uint64, ok bool, err error) {
-	if marks, err = s.ingestMarks(ctx, coalition); err != nil {
-		return nil, 0, false, err
+// number of ingest batches and the same last insert block as now, by the
+// current rules, as of a time at or before asOf, and valid until after it.
+// Otherwise it returns ok false and the current ingest, which a fresh
+// snapshot is to record.
+func (s *Store) snapshotStatus(ctx context.Context, coalition string, asOf time.Time) (sts []schema.CountryStatus, cur ingest, ok bool, err error) {
+	if cur, err = s.currentIngest(ctx, coalition); err != nil {
+		return nil, cur, false, err
 	}
 	sn, body, found, err := s.LatestSnapshot(ctx, coalition)
 	if err != nil || !found {
-		return nil, marks, false, err
+		return nil, cur, false, err
 	}
 	at := asOf.UTC().Truncate(time.Second)
-	if sn.Marks != marks || at.Before(sn.AsOf) || !at.Before(sn.ValidUntil) {
-		return nil, marks, false, nil
+	if sn.Marks != cur.marks || sn.Blocks != cur.blocks || at.Before(sn.AsOf) || !at.Before(sn.ValidUntil) {
+		return nil, cur, false, nil
 	}
 	if err := json.Unmarshal(body, &sts); err != nil {
-		return nil, marks, false, fmt.Errorf("decode status snapshot of %s: %w", coalition, err)
+		return nil, cur, false, fmt.Errorf("decode status snapshot of %s: %w", coalition, err)
 	}
-	return sts, marks, true, nil
+	for i := range sts {
+		sts[i].Finish() // derived fields by this binary's rules
+	}
+	return sts, cur, true, nil
 }
 
 // RefreshStatus computes the coalition's status now and stores it as its
 // snapshot.
 func (s *Store) RefreshStatus(ctx context.Context, coalition string) (Snapshot, error) {
-	marks, err := s.ingestMarks(ctx, coalition)
+	cur, err := s.currentIngest(ctx, coalition)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	sn, _, err := s.refresh(ctx, coalition, marks, time.Now())
+	sn, _, err := s.refresh(ctx, coalition, cur, time.Now())
 	return sn, err
 }
 
 // refresh computes the status as of asOf and stores it as a snapshot
-// recording marks (read before the status was computed, so that a batch
+// recording cur (read before the status was computed, so that a batch
 // stored meanwhile makes the snapshot stale rather than wrongly current).
-func (s *Store) refresh(ctx context.Context, coalition string, marks uint64, asOf time.Time) (Snapshot, []schema.CountryStatus, error) {
+// Concurrent refreshes of one coalition in this process share one
+// computation.
+func (s *Store) refresh(ctx context.Context, coalition string, cur ingest, asOf time.Time) (Snapshot, []schema.CountryStatus, error) {
+	key := fmt.Sprintf("%s\x00%d\x00%d", coalition, cur.marks, cur.blocks)
+	for {
+		// The shared computation outlives a caller that gives up: its
+		// snapshot still serves the others.
+		r, led := s.flight.do(ctx, key, func() flightResult {
+			sn, sts, err := s.refreshOnce(context.WithoutCancel(ctx), coalition, cur, asOf)
+			return flightResult{sn, sts, err}
+		})
+		// Another caller's computation answers for asOf too if asOf lies
+		// within the time it holds for.
+		at := asOf.UTC().Truncate(time.Second)
+		if led || r.err != nil || (!at.Before(r.sn.AsOf) && at.Before(r.sn.ValidUntil)) {
+			return r.sn, r.sts, r.err
+		}
+		if err := ctx.Err(); err != nil {
+			return Snapshot{}, nil, err
+		}
+	}
+}
+
+// flightGroup runs one computation per key at a time; callers that arrive
+// while it runs wait for its result.
+type flightGroup struct {
+	mu sync.Mutex
+	m  map[string]*flightCall
+}
+
+type flightCall struct {
+	done chan struct{}
+	res  flightResult
+}
+
+type flightResult struct {
+	sn  Snapshot
+	sts []schema.CountryStatus
+	err error
+}
+
+// do returns fn's result, or that of the call of fn already running for
+// key, and whether it ran fn itself.
+func (g *flightGroup) do(ctx context.Context, key string, fn func() flightResult) (flightResult, bool) {
+	g.mu.Lock()
+	if c, ok := g.m[key]; ok {
+		g.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.res, false
+		case <-ctx.Done():
+			return flightResult{err: ctx.Err()}, false
+		}
+	}
+	if g.m == nil {
+		g.m = map[string]*flightCall{}
+	}
+	c := &flightCall{done: make(chan struct{})}
+	g.m[key] = c
+	g.mu.Unlock()
+	c.res = fn()
+	g.mu.Lock()
+	delete(g.m, key)
+	g.mu.Unlock()
+	close(c.done)
+	return c.res, true
+}
+
+func (s *Store) refreshOnce(ctx context.Context, coalition string, cur ingest, asOf time.Time) (Snapshot, []schema.CountryStatus, error) {
 	start := time.Now()
 	at := asOf.UTC().Truncate(time.Second)
 	sts, err := s.computeStatus(ctx, coalition, at)
@@ -161,14 +265,14 @@ func (s *Store) refresh(ctx context.Context, coalition string, marks uint64, asO
 	if err != nil {
 		return Snapshot{}, sts, fmt.Errorf("encode status snapshot: %w", err)
 	}
-	sn := Snapshot{Coalition: coalition, Marks: marks, AsOf: at, ValidUntil: until, ComputedAt: time.Now().UTC().Truncate(time.Second),
+	sn := Snapshot{Coalition: coalition, Marks: cur.marks, Blocks: cur.blocks, AsOf: at, ValidUntil: until, ComputedAt: time.Now().UTC().Truncate(time.Second),
 		ComputeMS: uint32(time.Since(start).Milliseconds()), Countries: uint32(len(sts))}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO status_snapshots (coalition, rules, marks, as_of, valid_until, computed_at, compute_ms, countries, body)")
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO status_snapshots (coalition, rules, marks, blocks, as_of, valid_until, computed_at, compute_ms, countries, body)")
 	if err != nil {
 		return sn, sts, fmt.Errorf("store status snapshot: %w", err)
 	}
 	defer b.Abort()
-	if err := b.Append(coalition, StatusRules, marks, sn.AsOf, sn.ValidUntil, sn.ComputedAt, sn.ComputeMS, sn.Countries, string(body)); err != nil {
+	if err := b.Append(coalition, StatusRules, cur.marks, cur.blocks, sn.AsOf, sn.ValidUntil, sn.ComputedAt, sn.ComputeMS, sn.Countries, string(body)); err != nil {
 		return sn, sts, fmt.Errorf("store status snapshot: %w", err)
 	}
 	if err := b.Send(); err != nil {
@@ -236,6 +340,7 @@ func (s *Store) Snapshots(ctx context.Context) (map[string]uint64, map[string]Sn
 	}
 	q, err := Bind(`SELECT coalition,
     argMax(marks, (marks, computed_at, as_of)),
+    argMax(blocks, (marks, computed_at, as_of)),
     argMax(as_of, (marks, computed_at, as_of)),
     argMax(valid_until, (marks, computed_at, as_of)),
     argMax(computed_at, (marks, computed_at, as_of)),
@@ -255,7 +360,7 @@ GROUP BY coalition`, map[string]any{"rules": StatusRules})
 	defer rows.Close()
 	for rows.Next() {
 		var sn Snapshot
-		if err := rows.Scan(&sn.Coalition, &sn.Marks, &sn.AsOf, &sn.ValidUntil, &sn.ComputedAt, &sn.ComputeMS, &sn.Countries); err != nil {
+		if err := rows.Scan(&sn.Coalition, &sn.Marks, &sn.Blocks, &sn.AsOf, &sn.ValidUntil, &sn.ComputedAt, &sn.ComputeMS, &sn.Countries); err != nil {
 			return nil, nil, fmt.Errorf("read status snapshots: %w", err)
 		}
 		snaps[sn.Coalition] = sn
@@ -263,10 +368,9 @@ GROUP BY coalition`, map[string]any{"rules": StatusRules})
 	return marks, snaps, rows.Err()
 }
 
-// Stale reports whether sn is not current for a coalition with marks
-// stored batches at time now.
-func (sn Snapshot) Stale(marks uint64, now time.Time) bool {
-	return sn.Marks != marks || !now.UTC().Truncate(time.Second).Before(sn.ValidUntil)
+// stale reports whether sn is not current for cur at time now.
+func (sn Snapshot) stale(cur ingest, now time.Time) bool {
+	return sn.Marks != cur.marks || sn.Blocks != cur.blocks || !now.UTC().Truncate(time.Second).Before(sn.ValidUntil)
 }
 
 // sortedKeys returns a map's keys in order.

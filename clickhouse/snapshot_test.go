@@ -14,24 +14,6 @@ import (
 	"github.com/coalitiondev/coalition/schema"
 )
 
-// snapshotCount returns how many snapshot rows a coalition has (before
-// background merges, one per refresh).
-func snapshotCount(tb testing.TB, s *clickhouse.Store, coalition string) int {
-	tb.Helper()
-	res, err := s.RunSQL(context.Background(), "SELECT count() AS n FROM status_snapshots WHERE coalition = '"+coalition+"'")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var n int
-	switch v := res.Rows[0][0].(type) {
-	case uint64:
-		n = int(v)
-	default:
-		tb.Fatalf("count() is %T", v)
-	}
-	return n
-}
-
 // TestStatusSnapshot checks that the status read from a snapshot is the
 // status computed afresh, and that a snapshot stops being used as soon as
 // a batch is stored, a deadline passes, or an event reported for later
@@ -56,12 +38,12 @@ func TestStatusSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("first read", evs[:200])
-	if n := snapshotCount(t, s, coalition); n != 1 {
-		t.Fatalf("after the first read: %d snapshots, want 1", n)
+	if n := s.StatusComputations(); n != 1 {
+		t.Fatalf("after the first read: %d computations, want 1", n)
 	}
 	check("second read", evs[:200])
-	if n := snapshotCount(t, s, coalition); n != 1 {
-		t.Fatalf("the second read computed again: %d snapshots, want 1", n)
+	if n := s.StatusComputations(); n != 1 {
+		t.Fatalf("the second read computed again: %d computations, want 1", n)
 	}
 
 	t.Run("NewBatch", func(t *testing.T) {
@@ -85,6 +67,49 @@ func TestStatusSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("after a redelivered batch", evs)
+	})
+
+	t.Run("WriterWithoutMarks", func(t *testing.T) {
+		// Rows written by something that does not record ingest marks (an
+		// older release, a crash between the INSERT and its mark) still
+		// make the snapshot stale: the events table's insert block moved.
+		check("before", evs)
+		extra := eventgen.Events(r, 40, eventgen.Options{Coalitions: []string{coalition}, Commitments: 20})
+		if err := s.InsertRows(ctx, rowsOf(t, extra)); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, extra...)
+		check("after rows without a mark", evs)
+	})
+
+	t.Run("ConcurrentReaders", func(t *testing.T) {
+		// Readers that find the snapshot stale at the same time share one
+		// computation: one new snapshot, every reader the same answer.
+		extra := eventgen.Events(r, 40, eventgen.Options{Coalitions: []string{coalition}, Commitments: 20})
+		if err := s.InsertEvents(ctx, rowsOf(t, extra)); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, extra...)
+		before := s.StatusComputations()
+		want := schema.FoldAsOf(coalition, evs, time.Now())
+		errs := make(chan error, 8)
+		results := make(chan []schema.CountryStatus, 8)
+		for range 8 {
+			go func() {
+				got, err := s.CountryStatus(ctx, coalition)
+				errs <- err
+				results <- got
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			testkit.CompareStatus(t, <-results, want)
+		}
+		if after := s.StatusComputations(); after != before+1 {
+			t.Errorf("8 concurrent readers computed the status %d times, want once", after-before)
+		}
 	})
 
 	t.Run("Clock", func(t *testing.T) {
@@ -176,13 +201,13 @@ func TestStatusRefresher(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		before := snapshotCount(t, s, coalition)
+		before := s.StatusComputations()
 		got, err := s.CountryStatus(ctx, coalition)
 		if err != nil {
 			t.Fatal(err)
 		}
 		testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, time.Now()))
-		if after := snapshotCount(t, s, coalition); after != before {
+		if after := s.StatusComputations(); after != before {
 			t.Errorf("batch %d: the read computed the status again although the refresher had: %d snapshots before, %d after", batch, before, after)
 		}
 	}

@@ -25,7 +25,7 @@ func (s *Store) CountryStatus(ctx context.Context, coalition string) ([]schema.C
 // give, read in milliseconds. Otherwise the status is computed, and stored
 // as the new snapshot when asOf is now or later than the current snapshot.
 func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error) {
-	sts, marks, ok, err := s.snapshotStatus(ctx, coalition, asOf)
+	sts, cur, ok, err := s.snapshotStatus(ctx, coalition, asOf)
 	if err != nil {
 		// The snapshot tables are an optimisation: compute instead, and
 		// say why.
@@ -38,7 +38,7 @@ func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf ti
 	if now := time.Now(); asOf.Before(now.Add(-time.Second)) || asOf.After(now.Add(time.Second)) {
 		return s.computeStatus(ctx, coalition, asOf) // a question about another time
 	}
-	_, sts, err = s.refresh(ctx, coalition, marks, asOf)
+	_, sts, err = s.refresh(ctx, coalition, cur, asOf)
 	if err != nil && sts != nil {
 		// Computed, but not stored (a read-only user, say): still the answer.
 		s.log.Warn("status computed but its snapshot not stored", "coalition", coalition, "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"log/slog"
 	"strings"
 	"time"
@@ -27,7 +28,15 @@ type Store struct {
 	db      string
 	log     *slog.Logger
 	slicing slicing
+	flight  flightGroup
+	version [2]int // server major and minor
+	// computed counts the status computations from the events.
+	computed atomic.Uint64
 }
+
+// StatusComputations returns how many times this Store has computed a
+// status from the stored events (rather than reading a snapshot).
+func (s *Store) StatusComputations() uint64 { return s.computed.Load() }
 
 // Open connects to ClickHouse, creates the database if it does not exist,
 // and checks the connection. It does not apply migrations: call Migrate.
@@ -73,7 +82,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse at %v: ping: %w", cfg.Addrs, err)
 	}
-	return &Store{conn: conn, db: cfg.Database, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}, nil
+	st := &Store{conn: conn, db: cfg.Database, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}
+	if v, err := conn.ServerVersion(); err == nil {
+		st.version = [2]int{int(v.Version.Major), int(v.Version.Minor)}
+	}
+	return st, nil
 }
 
 // Close closes the connections.
