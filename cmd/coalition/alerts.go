@@ -27,6 +27,9 @@ const alertsUsage = `Usage:
                         follow raised alerts (COALITION_ALERTS), one line each
   coalition alerts check --rules FILE
                         validate an alert rules file and print its rules
+  coalition alerts run --alert-rules FILE
+                        evaluate the rules and deliver alerts, alone (the
+                        alerts role of serve; coalition alerts run --help)
 
 Rules files are described in docs/alerts.md. serve evaluates them with
 --alert-rules FILE (env COALITION_ALERT_RULES).
@@ -42,7 +45,7 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runAlertsEnv(ctx context.Context, args []string, stdout, stderr io.Writer, lookup alerts.LookupEnv) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, alertsUsage)
-		return usageError{errors.New("alerts: want a subcommand: tail or check")}
+		return usageError{errors.New("alerts: want a subcommand: tail, check or run")}
 	}
 	getenv := func(k string) string { v, _ := lookup(k); return v }
 	switch args[0] {
@@ -50,6 +53,8 @@ func runAlertsEnv(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return runAlertsTail(ctx, args[1:], stdout, stderr, getenv)
 	case "check":
 		return runAlertsCheck(args[1:], stdout, stderr, lookup)
+	case "run":
+		return runAlertsRun(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, alertsUsage)
 		return nil

@@ -20,13 +20,15 @@ const usage = `coalition: who promised what to a coalition, and who delivered.
 
 Usage:
   coalition serve     run NATS (embedded unless NATS_URL), the ClickHouse writer and the HTTP API
+  coalition consume   run the ClickHouse writer alone (any number of processes share the work)
+  coalition api       run the HTTP API, feeds and dashboard alone
   coalition demo      serve, replay the Paris 2015 scenario and print the country status
   coalition publish   publish events from flags, stdin or an NDJSON file
   coalition import    import events from an outside source (gdelt: GDELT 2.0 event exports)
   coalition status    print the country status table from ClickHouse
   coalition query     run a named query of the analytics catalog (--list lists them)
   coalition watch     follow the live feed of events in the terminal
-  coalition alerts    follow raised alerts (tail) or validate a rules file (check)
+  coalition alerts    follow raised alerts (tail), validate a rules file (check), evaluate rules alone (run)
   coalition migrate   apply the ClickHouse migrations
   coalition bench     measure throughput, latency and memory against the raw ceilings
 
@@ -50,6 +52,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "serve":
 		err = runServe(ctx, args[1:], stdout, stderr)
+	case "consume":
+		err = runConsume(ctx, args[1:], stdout, stderr)
+	case "api":
+		err = runAPI(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "publish":

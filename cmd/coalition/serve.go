@@ -41,6 +41,7 @@ type serveConfig struct {
 	AckWait        string
 	StatusRefresh  string
 	MemoryLimit    string
+	Roles          string
 	// HTTP bearer tokens (docs/security.md): a value, or a file holding it.
 	// WriteToken "none" lets anyone write; serve and demo generate one when
 	// neither is given. An App opened with neither has no write token.
@@ -57,6 +58,7 @@ func (c *serveConfig) register(f *flags) {
 	f.int(&c.StreamMaxBytes, "stream-max-bytes", "COALITION_STREAM_MAX_BYTES", 0, "event stream size limit in bytes (0: none); a full stream refuses publishes")
 	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
 	f.str(&c.AckWait, "ack-wait", "COALITION_ACK_WAIT", "60s", "how long a fetched batch may go unacknowledged before JetStream redelivers it (after a crash, recovery waits this long)")
+	f.str(&c.Roles, "roles", "COALITION_ROLES", strings.Join(allRoles, ","), "what this process runs, comma-separated: consume (the ClickHouse writer and status refresher), api (HTTP API, feeds, dashboard), alerts (rule evaluation and deliveries); a process without every role joins NATS_URL and CLICKHOUSE_ADDR, or the serve running on --data-dir")
 	f.str(&c.StatusRefresh, "status-refresh", "COALITION_STATUS_REFRESH", "1s", "how often status snapshots are checked and recomputed when events arrived (docs/performance.md); 0 turns the refresher off")
 	f.str(&c.MemoryLimit, "memory-limit", "COALITION_MEMORY_LIMIT", defaultMemoryLimit, "Go runtime soft memory limit such as 192MiB (GOMEMLIMIT wins when set and this flag is not given); 0: none (docs/performance.md)")
 	f.str(&c.AlertRules, "alert-rules", "COALITION_ALERT_RULES", "", "alert rules file (docs/alerts.md), reloaded on change; empty: no alerts")
@@ -141,6 +143,9 @@ type App struct {
 	AlertHub   *feed.Hub
 	Alerts     *alerts.Service // nil without --alert-rules
 
+	roles  roleSet
+	health *healthServer // without the api role
+
 	stopConsumer  context.CancelFunc
 	consumerDone  chan error
 	stopRefresher context.CancelFunc
@@ -173,6 +178,23 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if a.roles, err = parseRoles(cfg.Roles); err != nil {
+		return err
+	}
+	// A process with only some roles joins a running deployment: NATS_URL
+	// and CLICKHOUSE_ADDR, or the serve running on the same data directory.
+	if !a.roles.all() && cfg.NATS.URL == "" {
+		if cfg.NATS.URL = readRuntimeFile(cfg.DataDir, natsURLFile); cfg.NATS.URL == "" {
+			return usageError{fmt.Errorf("--roles %s: set NATS_URL, or run serve on --data-dir %s first", a.roles, cfg.DataDir)}
+		}
+	}
+	needCH := a.roles[RoleConsume] || a.roles[RoleAPI]
+	if !a.roles.all() && needCH && cfg.CHAddrs == "" {
+		if cfg.CHAddrs = readRuntimeFile(cfg.DataDir, chAddrFile); cfg.CHAddrs == "" {
+			return usageError{fmt.Errorf("--roles %s: set CLICKHOUSE_ADDR, or run serve on --data-dir %s first", a.roles, cfg.DataDir)}
+		}
+		cfg.CHUser, cfg.CHPassword = "default", ""
+	}
 	// NATS.
 	if cfg.NATS.URL == "" {
 		listen := cfg.NATSListen
@@ -195,7 +217,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	} else {
 		a.NATSURL = cfg.NATS.URL
 	}
-	cfg.NATS.Name = "coalition"
+	cfg.NATS.Name = "coalition " + a.roles.String()
 	a.NC, err = natsjs.Connect(cfg.NATS, a.natsServer, a.Log)
 	if err != nil {
 		return err
@@ -208,6 +230,18 @@ func (a *App) Open(ctx context.Context) (err error) {
 		return err
 	}
 	// ClickHouse.
+	if needCH {
+		if err := a.openClickHouse(ctx); err != nil {
+			return err
+		}
+	}
+	return a.startRoles(ctx, writeToken, readToken)
+}
+
+// openClickHouse connects to ClickHouse (starting the private server if no
+// address is configured) and applies the migrations.
+func (a *App) openClickHouse(ctx context.Context) (err error) {
+	cfg := &a.Config
 	a.CHAddrs = splitList(cfg.CHAddrs)
 	if len(a.CHAddrs) == 0 {
 		dir := filepath.Join(cfg.DataDir, "clickhouse")
@@ -226,16 +260,59 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := a.Store.Migrate(ctx); err != nil {
-		return err
-	}
-	// Metrics, producer, consumer, HTTP.
+	return a.Store.Migrate(ctx)
+}
+
+// startRoles starts what the process's roles need: the consumer and the
+// status refresher, the alert service, the HTTP API with its feeds (or,
+// without the api role, a health and metrics server).
+func (a *App) startRoles(ctx context.Context, writeToken, readToken string) (err error) {
+	cfg := &a.Config
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Publisher, err = producers.NewPublisher(a.NC, producers.WithSource("/producers/api"), producers.WithLogger(a.Log))
-	if err != nil {
-		return err
+	checks := map[string]func(context.Context) error{
+		"nats": func(context.Context) error {
+			if s := a.NC.Status(); s != nats.CONNECTED {
+				return fmt.Errorf("NATS connection is %s", s)
+			}
+			return nil
+		},
 	}
+	if a.Store != nil {
+		checks["clickhouse"] = a.Store.Ping
+	}
+	if a.roles[RoleConsume] {
+		if err := a.startConsumer(ctx); err != nil {
+			return err
+		}
+		checks["consumer"] = func(context.Context) error {
+			if !a.Consumer.Bound() {
+				return errors.New("consumer not bound to its durable consumer yet")
+			}
+			return nil
+		}
+	}
+	if a.roles[RoleAlerts] {
+		if cfg.AlertRules == "" && !a.roles.all() {
+			return usageError{errors.New("--roles alerts: --alert-rules is required")}
+		}
+		if a.Alerts, err = startAlertService(ctx, a.NC, cfg.AlertRules, a.Log); err != nil {
+			return err
+		}
+	}
+	if !a.roles[RoleAPI] {
+		if a.health, err = startHealthServer(cfg.HTTPAddr, a.Registry, checks); err != nil {
+			return err
+		}
+		a.Log.Info("running", "roles", a.roles.String(), "health", a.health.URL(), "nats", a.NATSURL, "clickhouse", a.CHAddrs)
+		return nil
+	}
+	return a.startAPI(ctx, writeToken, readToken, checks)
+}
+
+// startConsumer starts the ClickHouse writer and the status refresher.
+func (a *App) startConsumer(ctx context.Context) error {
+	cfg := &a.Config
 	ackWait, err := time.ParseDuration(cfg.AckWait)
 	if err != nil || ackWait < time.Second {
 		return usageError{fmt.Errorf("--ack-wait %q: want a duration of at least 1s", cfg.AckWait)}
@@ -263,7 +340,15 @@ func (a *App) Open(ctx context.Context) (err error) {
 		}()
 	}
 
-	if a.Alerts, err = startAlertService(ctx, a.NC, cfg.AlertRules, a.Log); err != nil {
+	return nil
+}
+
+// startAPI starts the producer behind POST /api/v1/events, the live feeds
+// and the HTTP API.
+func (a *App) startAPI(ctx context.Context, writeToken, readToken string, checks map[string]func(context.Context) error) (err error) {
+	cfg := &a.Config
+	a.Publisher, err = producers.NewPublisher(a.NC, producers.WithSource("/producers/api"), producers.WithLogger(a.Log))
+	if err != nil {
 		return err
 	}
 	// The live feeds: one ordered consumer each, fanned out to every client.
@@ -296,27 +381,33 @@ func (a *App) Open(ctx context.Context) (err error) {
 			}
 			return a.Alerts.Deliveries()
 		},
-		Checks: []httpapi.Check{
-			{Name: "nats", Fn: func(context.Context) error {
-				if s := a.NC.Status(); s != nats.CONNECTED {
-					return fmt.Errorf("NATS connection is %s", s)
-				}
-				return nil
-			}},
-			{Name: "clickhouse", Fn: a.Store.Ping},
-			{Name: "consumer", Fn: func(context.Context) error {
-				if !a.Consumer.Bound() {
-					return errors.New("consumer not bound to its durable consumer yet")
-				}
-				return nil
-			}},
-		},
+		Checks: httpChecks(checks),
 	})
 	if err := a.HTTP.Open(); err != nil {
 		return err
 	}
-	a.Log.Info("serving", "http", a.HTTP.URL(), "nats", a.NATSURL, "clickhouse", a.CHAddrs)
+	a.Log.Info("serving", "roles", a.roles.String(), "http", a.HTTP.URL(), "nats", a.NATSURL, "clickhouse", a.CHAddrs)
 	return nil
+}
+
+func httpChecks(checks map[string]func(context.Context) error) []httpapi.Check {
+	var out []httpapi.Check
+	for _, name := range sortedNames(checks) {
+		out = append(out, httpapi.Check{Name: name, Fn: checks[name]})
+	}
+	return out
+}
+
+// URL is where the process serves HTTP: the API, or with no api role the
+// health and metrics endpoints.
+func (a *App) URL() string {
+	if a.HTTP != nil {
+		return a.HTTP.URL()
+	}
+	if a.health != nil {
+		return a.health.URL()
+	}
+	return ""
 }
 
 // Close stops the HTTP server, lets the consumer finish the batch in flight,
@@ -325,6 +416,10 @@ func (a *App) Close() error {
 	var errs []error
 	if a.HTTP != nil {
 		errs = append(errs, a.HTTP.Close())
+	}
+	if a.health != nil {
+		errs = append(errs, a.health.Close())
+		a.health = nil
 	}
 	if a.Alerts != nil {
 		errs = append(errs, a.Alerts.Close())
@@ -374,9 +469,20 @@ func portFree(addr string) bool {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runServeAs(ctx, "serve", "Runs NATS JetStream (embedded unless NATS_URL is set), ClickHouse (private unless\nCLICKHOUSE_ADDR is set), the consumer that writes events to ClickHouse, and the HTTP API.\nSIGINT or SIGTERM stores the batch in flight and exits.", "", args, stdout, stderr)
+}
+
+// runServeAs runs serve, or one of its roles alone (roles non-empty: the
+// default of --roles for this command).
+func runServeAs(ctx context.Context, name, summary, roles string, args []string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
-	f := newFlags("serve", "Runs NATS JetStream (embedded unless NATS_URL is set), ClickHouse (private unless\nCLICKHOUSE_ADDR is set), the consumer that writes events to ClickHouse, and the HTTP API.\nSIGINT or SIGTERM stores the batch in flight and exits.", stderr, nil)
+	f := newFlags(name, summary, stderr, nil)
 	cfg.register(f)
+	if roles != "" {
+		fl := f.Lookup("roles")
+		fl.DefValue = roles
+		_ = fl.Value.Set(roles)
+	}
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -387,15 +493,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	generated, err := cfg.generateWriteToken()
+	rs, err := parseRoles(cfg.Roles)
 	if err != nil {
 		return err
+	}
+	generated := false
+	if rs[RoleAPI] {
+		if generated, err = cfg.generateWriteToken(); err != nil {
+			return err
+		}
 	}
 	app := &App{Config: cfg, Log: log}
 	if err := app.Open(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Coalition is running: %s\n", app.HTTP.URL())
+	if rs.all() {
+		fmt.Fprintf(stdout, "Coalition is running: %s\n", app.URL())
+	} else {
+		fmt.Fprintf(stdout, "Coalition is running: %s (%s)\n", app.URL(), rs)
+	}
 	if generated {
 		// On stdout, once, never in the log.
 		fmt.Fprintf(stdout, "Write token (generated for this run; set COALITION_WRITE_TOKEN to choose one): %s\n", cfg.WriteToken)
@@ -406,4 +522,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	err = app.Close()
 	log.Info("stopped", "took", time.Since(shutdownStart).Round(time.Millisecond))
 	return err
+}
+
+func runConsume(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runServeAs(ctx, "consume", `Runs the ClickHouse writer and the status refresher alone: the consume role of serve.
+Any number of consume processes share one durable JetStream consumer (--durable) and
+give the same numbers as one. It joins NATS_URL and CLICKHOUSE_ADDR, or the serve
+running on --data-dir; --http serves /livez, /readyz and /metrics.`, RoleConsume, args, stdout, stderr)
+}
+
+func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runServeAs(ctx, "api", `Runs the HTTP API, the live feeds and the dashboard alone: the api role of serve.
+It joins NATS_URL and CLICKHOUSE_ADDR, or the serve running on --data-dir.`, RoleAPI, args, stdout, stderr)
+}
+
+func runAlertsRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runServeAs(ctx, "alerts run", `Runs alert rule evaluation and deliveries alone: the alerts role of serve
+(--alert-rules is required). It joins NATS_URL, or the serve running on --data-dir;
+--http serves /livez, /readyz and /metrics.`, RoleAlerts, args, stdout, stderr)
 }
