@@ -33,10 +33,11 @@ const (
 	PhaseLatency  = "latency"  // publish to queryable at fixed offered rates
 	PhaseCeilings = "ceilings" // JetStream and ClickHouse alone
 	PhaseStatus   = "status"   // status of a coalition with StatusEvents stored events
+	PhaseScale    = "scale"    // 1, 2, 4 consume processes draining one stream
 )
 
 // Phases lists every phase in the order Run runs them.
-var Phases = []string{PhaseEndToEnd, PhaseDrain, PhaseLatency, PhaseCeilings, PhaseStatus}
+var Phases = []string{PhaseEndToEnd, PhaseDrain, PhaseLatency, PhaseCeilings, PhaseScale, PhaseStatus}
 
 // Config says what to measure.
 type Config struct {
@@ -66,6 +67,11 @@ type Config struct {
 	// Dir holds JetStream's files and the private ClickHouse server; default
 	// a new temporary directory, removed at the end.
 	Dir string
+	// ConsumeCommand starts a `coalition consume` process (the binary and
+	// its first arguments); the scale phase runs Processes of them at once
+	// (default 1, 2 and 4). Without it the scale phase is left out.
+	ConsumeCommand []string
+	Processes      []int
 	// Only runs these phases (names from Phases); empty runs all.
 	Only   []string
 	Seed   uint64
@@ -87,6 +93,9 @@ func (c *Config) defaults() error {
 	}
 	if c.StatusEvents < 0 {
 		c.StatusEvents = 0
+	}
+	if len(c.Processes) == 0 {
+		c.Processes = []int{1, 2, 4}
 	}
 	if c.Countries <= 0 {
 		c.Countries = 40
@@ -121,6 +130,7 @@ type runner struct {
 	chVer  string
 	gen    *generator
 	rep    *Report
+	listen bool // newEnv's NATS also listens on loopback
 }
 
 // Run runs the configured phases and returns their report. A phase that
@@ -170,10 +180,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{PhaseDrain, r.drain},
 		{PhaseLatency, r.latency},
 		{PhaseCeilings, r.ceilings},
+		{PhaseScale, r.scale},
 		{PhaseStatus, r.status},
 	}
 	for _, p := range phases {
-		if !cfg.runs(p.name) || (p.name == PhaseStatus && cfg.StatusEvents == 0) {
+		if !cfg.runs(p.name) || (p.name == PhaseStatus && cfg.StatusEvents == 0) || (p.name == PhaseScale && len(cfg.ConsumeCommand) == 0) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {

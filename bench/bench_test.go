@@ -23,8 +23,10 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var progress bytes.Buffer
+	bin := testkit.Coalition(t, "../cmd/coalition")
 	rep, err := bench.Run(ctx, bench.Config{
 		Events: 3000, Rates: []int{500}, RateDuration: time.Second, StatusEvents: 4000,
+		ConsumeCommand: []string{bin, "consume"}, Processes: []int{1, 2},
 		ClickHouse: []string{addr}, Dir: t.TempDir(), Progress: &progress,
 	})
 	if err != nil {
@@ -47,6 +49,9 @@ func TestRun(t *testing.T) {
 	}
 	if s := rep.Status; s == nil || s.Events != 4000 || s.Countries == 0 || s.Reads == 0 || s.SnapshotP50MS <= 0 {
 		t.Errorf("status: %+v", s)
+	}
+	if len(rep.Scale) != 2 || rep.Scale[0].Events != 3000 || rep.Scale[1].PerSecond <= 0 || rep.Scale[0].Ratio != 1 || rep.Scale[1].PeakRSSMB <= 0 {
+		t.Errorf("scale: %+v", rep.Scale)
 	}
 	if rep.Memory.PeakRSSMB <= 0 || rep.Memory.DrainRSSMB <= 0 {
 		t.Errorf("memory: %+v", rep.Memory)

@@ -35,7 +35,11 @@ func (r *runner) newEnv(ctx context.Context, name string) (*env, error) {
 	if err := os.RemoveAll(e.dir); err != nil {
 		return nil, err
 	}
-	ns, err := natsjs.StartEmbedded(natsjs.EmbeddedOptions{StoreDir: filepath.Join(e.dir, "jetstream")})
+	opts := natsjs.EmbeddedOptions{StoreDir: filepath.Join(e.dir, "jetstream")}
+	if r.listen {
+		opts.Listen = "127.0.0.1:0"
+	}
+	ns, err := natsjs.StartEmbedded(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,11 @@ import (
 
 // procStatus returns a field of /proc/self/status in bytes (VmRSS, VmHWM),
 // or 0 where there is no /proc.
-func procStatus(field string) uint64 {
-	b, err := os.ReadFile("/proc/self/status")
+func procStatus(field string) uint64 { return procStatusOf("self", field) }
+
+// procStatusOf is procStatus of another process ("self" or a pid).
+func procStatusOf(pid, field string) uint64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}

@@ -24,7 +24,9 @@ type Report struct {
 	Drain   *Throughput    `json:"drain,omitempty"`
 	Latency []Latency      `json:"latency,omitempty"`
 	Status  *StatusFigures `json:"status,omitempty"`
-	Memory  Memory         `json:"memory"`
+	// Scale is the drain with 1, 2, 4 consume processes; Ratio is to one.
+	Scale  []Throughput `json:"scale,omitempty"`
+	Memory Memory       `json:"memory"`
 }
 
 // Machine describes where the run happened.
@@ -172,6 +174,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintln(tw, "publish to queryable\tachieved/s\tevents\tp50 ms\tp99 ms\tmax ms\tpeak RSS MiB\t")
 		for _, l := range r.Latency {
 			fmt.Fprintf(tw, "offered %d events/s\t%.0f\t%d\t%.1f\t%.1f\t%.1f\t%.0f\t\n", l.Offered, l.Achieved, l.Events, l.P50MS, l.P99MS, l.MaxMS, l.PeakRSSMB)
+		}
+		tw.Flush()
+	}
+	if len(r.Scale) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "drain, coalition consume processes\tevents/s\tseconds\tratio to one\tpeak RSS MiB per process\t")
+		for _, t := range r.Scale {
+			fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.0f\t\n", t.Note, t.PerSecond, t.Seconds, t.Ratio, t.PeakRSSMB)
 		}
 		tw.Flush()
 	}

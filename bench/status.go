@@ -86,4 +86,3 @@ func (r *runner) status(ctx context.Context) error {
 	r.progress("status: snapshot refreshed in %.0f ms, read in %.1f ms (p50)", f.RefreshMS, f.SnapshotP50MS)
 	return nil
 }
-

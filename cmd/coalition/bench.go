@@ -34,6 +34,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.int(&cfg.Events, "events", "", 200_000, "events per throughput phase (end to end, drain, ceilings)")
 	f.int(&cfg.Batch, "batch", "", 0, "consumer batch size; 0 keeps the consumer's default")
 	f.str(&rates, "rates", "", "1000,30000", "offered rates of the latency phase, events/s, comma-separated")
+	var procs string
+	f.str(&procs, "processes", "", "1,2,4", "numbers of coalition consume processes of the scale phase, comma-separated")
 	f.Float64Var(&rateSeconds, "rate-seconds", 10, "how long each offered rate is held")
 	f.int(&cfg.StatusEvents, "status-events", "", 10_000_000, "stored events of the status phase; 0 skips it")
 	f.int(&cfg.Countries, "countries", "", 40, "countries the generated events involve")
@@ -62,6 +64,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Rates = append(cfg.Rates, n)
 	}
 	cfg.RateDuration = time.Duration(rateSeconds * float64(time.Second))
+	if exe, err := os.Executable(); err == nil {
+		cfg.ConsumeCommand = []string{exe, "consume"}
+	}
+	for _, s := range splitList(procs) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return usageError{fmt.Errorf("--processes: %q is not a positive number", s)}
+		}
+		cfg.Processes = append(cfg.Processes, n)
+	}
 	cfg.Only = splitList(only)
 	cfg.ClickHouse = splitList(chAddrs)
 	cfg.Dir = dir
