@@ -88,11 +88,11 @@ type proc struct {
 
 // startServe starts serve; failpoints (COALITION_FAILPOINTS) may kill it.
 // It returns once serve says it is running, or has died.
-func startServe(tb testing.TB, natsURL, chAddr, db, failpoints string) *proc {
+func startServe(tb testing.TB, natsURL, chAddr, db, failpoints string, extra ...string) *proc {
 	tb.Helper()
-	cmd := exec.Command(buildBinary(tb), "serve", "--data-dir", tb.TempDir(), "--http", "127.0.0.1:0",
+	cmd := exec.Command(buildBinary(tb), append([]string{"serve", "--data-dir", tb.TempDir(), "--http", "127.0.0.1:0",
 		"--nats-url", natsURL, "--clickhouse-addr", chAddr, "--clickhouse-database", db, "--batch", "50", "--log-level", "warn",
-		"--ack-wait", "5s") // recovery after a crash waits out the ack wait
+		"--ack-wait", "5s"}, extra...)...) // recovery after a crash waits out the ack wait
 	cmd.Env = append(os.Environ(), "COALITION_FAILPOINTS="+failpoints)
 	stdout, _ := cmd.StdoutPipe()
 	p := &proc{cmd: cmd, done: make(chan error, 1), log: &strings.Builder{}}

@@ -158,19 +158,37 @@ func IsRetryable(err error) bool {
 func WaitAcked(ctx context.Context, js jetstream.JetStream, stream, durable string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	str, err := js.Stream(ctx, stream)
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", stream, err)
-	}
-	last := str.CachedInfo().State.LastSeq
+	var last uint64
 	for {
-		cons, err := js.Consumer(ctx, stream, durable)
+		sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
+		str, err := js.Stream(sctx, stream)
+		scancel()
 		if err == nil {
-			info, err := cons.Info(ctx)
+			last = str.CachedInfo().State.LastSeq
+			break
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("stream %s: %w", stream, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for {
+		// Each look on its own short deadline: on a cluster, a request
+		// made while a leader is being elected may get no answer at all,
+		// and must not use up the whole wait.
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		cons, err := js.Consumer(actx, stream, durable)
+		if err == nil {
+			info, err := cons.Info(actx)
 			if err == nil && info.AckFloor.Stream >= last && info.NumAckPending == 0 {
+				acancel()
 				return nil
 			}
 		}
+		acancel()
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("consumer %s has not acknowledged stream %s up to sequence %d after %v", durable, stream, last, timeout)
