@@ -132,7 +132,7 @@ func TestNATSClusterLeaderLoss(t *testing.T) {
 		// Each try on its own short deadline: a request made before the
 		// meta leader exists gets no answer at all.
 		tctx, tcancel := context.WithTimeout(ctx, 5*time.Second)
-		err := natsjs.EnsureStreams(tctx, js, natsjs.StreamConfig{Replicas: 3})
+		err := natsjs.EnsureStreams(tctx, js, natsjs.StreamConfig{Replicas: 3, PlacementCluster: "coalition"})
 		tcancel()
 		if err == nil {
 			break
@@ -146,7 +146,7 @@ func TestNATSClusterLeaderLoss(t *testing.T) {
 	ledger := chaos.NewLedger()
 	n := runs(1, 3)
 	prod := startProducer(t, nc, ledger, 33, 12*n+6)
-	p := startServe(t, cl.urls(), chAddr, db, "", "--stream-replicas", "3")
+	p := startServe(t, cl.urls(), chAddr, db, "", "--stream-replicas", "3", "--stream-placement", "cluster=coalition")
 	outage := time.Duration(runs(2, 5)) * time.Second
 	for i := 0; i < n; i++ {
 		prod.waitUntil(int64(6 * (i + 1)))

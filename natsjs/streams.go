@@ -44,6 +44,17 @@ type StreamConfig struct {
 	// default 10 minutes. Storage dedups by event id whatever the window.
 	Duplicates time.Duration
 	Storage    jetstream.StorageType // default file
+	// PlacementCluster and PlacementTags choose the servers that hold the
+	// streams on a super-cluster or a tagged cluster; empty: any.
+	PlacementCluster string
+	PlacementTags    []string
+}
+
+func (c StreamConfig) placement() *jetstream.Placement {
+	if c.PlacementCluster == "" && len(c.PlacementTags) == 0 {
+		return nil
+	}
+	return &jetstream.Placement{Cluster: c.PlacementCluster, Tags: c.PlacementTags}
 }
 
 // EventStreamConfig returns the JetStream configuration of the event stream.
@@ -68,6 +79,7 @@ func EventStreamConfig(c StreamConfig) jetstream.StreamConfig {
 		Duplicates:  c.Duplicates,
 		Discard:     jetstream.DiscardNew, // a full stream refuses publishes: producers see the error
 		Retention:   jetstream.LimitsPolicy,
+		Placement:   c.placement(),
 	}
 }
 
@@ -107,6 +119,7 @@ func historyStream(c StreamConfig, name, description, subject string, dup, maxAg
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      maxAge,
+		Placement:   c.placement(),
 	}
 }
 

@@ -131,3 +131,38 @@ func TestRoleAloneNeedsADeployment(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{nil, true},
+		{[]string{"--stream-replicas", "3", "--stream-max-age", "2160h", "--stream-duplicates", "2m", "--stream-placement", "cluster=east,tag=ssd,tag=eu"}, true},
+		{[]string{"--stream-replicas", "0"}, false},
+		{[]string{"--stream-max-age", "forever"}, false},
+		{[]string{"--stream-duplicates", "0"}, false},
+		{[]string{"--stream-placement", "rack=3"}, false},
+	} {
+		var cfg serveConfig
+		f := newFlags("serve", "", io.Discard, func(string) string { return "" })
+		cfg.register(f)
+		if err := f.parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		sc, err := cfg.streamConfig()
+		if (err == nil) != tc.ok {
+			t.Errorf("%v: err %v, want ok %v", tc.args, err, tc.ok)
+			continue
+		}
+		if tc.ok && len(tc.args) > 0 {
+			if sc.Replicas != 3 || sc.MaxAge != 2160*time.Hour || sc.Duplicates != 2*time.Minute || sc.PlacementCluster != "east" || strings.Join(sc.PlacementTags, ",") != "ssd,eu" {
+				t.Errorf("%v: %+v", tc.args, sc)
+			}
+		}
+		if tc.ok && len(tc.args) == 0 && (sc.Replicas != 1 || sc.MaxAge != 0 || sc.Duplicates != 10*time.Minute) {
+			t.Errorf("defaults: %+v", sc)
+		}
+	}
+}

@@ -37,6 +37,9 @@ type serveConfig struct {
 	Durable        string
 	StreamMaxBytes int
 	StreamReplicas int
+	StreamMaxAge   string
+	StreamDupes    string
+	StreamPlace    string
 	AlertRules     string
 	AckWait        string
 	StatusRefresh  string
@@ -56,7 +59,10 @@ func (c *serveConfig) register(f *flags) {
 	f.int(&c.Batch, "batch", "COALITION_BATCH", consumers.DefaultBatch, "events per fetch and per ClickHouse INSERT")
 	f.str(&c.Durable, "durable", "COALITION_DURABLE", "clickhouse-writer", "name of the durable JetStream consumer shared by all writers")
 	f.int(&c.StreamMaxBytes, "stream-max-bytes", "COALITION_STREAM_MAX_BYTES", 0, "event stream size limit in bytes (0: none); a full stream refuses publishes")
-	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "event stream replicas (3 on a cluster)")
+	f.int(&c.StreamReplicas, "stream-replicas", "COALITION_STREAM_REPLICAS", 1, "replicas of the streams (3 on a cluster)")
+	f.str(&c.StreamMaxAge, "stream-max-age", "COALITION_STREAM_MAX_AGE", "0", "how long the event stream keeps events, such as 2160h; 0: forever (ClickHouse keeps them regardless)")
+	f.str(&c.StreamDupes, "stream-duplicates", "COALITION_STREAM_DUPLICATES", "10m", "JetStream's de-duplication window on message ids; its memory grows with the publish rate times the window (docs/performance.md)")
+	f.str(&c.StreamPlace, "stream-placement", "COALITION_STREAM_PLACEMENT", "", "where the streams live on a NATS super-cluster or tagged servers: cluster=NAME and/or tag=T, comma-separated")
 	f.str(&c.AckWait, "ack-wait", "COALITION_ACK_WAIT", "60s", "how long a fetched batch may go unacknowledged before JetStream redelivers it (after a crash, recovery waits this long)")
 	f.str(&c.Roles, "roles", "COALITION_ROLES", strings.Join(allRoles, ","), "what this process runs, comma-separated: consume (the ClickHouse writer and status refresher), api (HTTP API, feeds, dashboard), alerts (rule evaluation and deliveries); a process without every role joins NATS_URL and CLICKHOUSE_ADDR, or the serve running on --data-dir")
 	f.str(&c.StatusRefresh, "status-refresh", "COALITION_STATUS_REFRESH", "1s", "how often status snapshots are checked and recomputed when events arrived (docs/performance.md); 0 turns the refresher off")
@@ -66,6 +72,33 @@ func (c *serveConfig) register(f *flags) {
 	f.str(&c.WriteTokenFile, "write-token-file", "COALITION_WRITE_TOKEN_FILE", "", "file holding the write token (instead of --write-token)")
 	secretFlag(f, &c.ReadToken, "read-token", "COALITION_READ_TOKEN", "bearer token that reads (/api/v1, /metrics, the dashboard) need; empty: reads are open")
 	f.str(&c.ReadTokenFile, "read-token-file", "COALITION_READ_TOKEN_FILE", "", "file holding the read token (instead of --read-token)")
+}
+
+// streamConfig reads the stream flags.
+func (c *serveConfig) streamConfig() (natsjs.StreamConfig, error) {
+	sc := natsjs.StreamConfig{MaxBytes: int64(c.StreamMaxBytes), Replicas: c.StreamReplicas}
+	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
+		return sc, usageError{fmt.Errorf("--stream-replicas %d: want 1 to 5", c.StreamReplicas)}
+	}
+	var err error
+	if sc.MaxAge, err = time.ParseDuration(c.StreamMaxAge); err != nil || sc.MaxAge < 0 {
+		return sc, usageError{fmt.Errorf("--stream-max-age %q: want a duration such as 2160h, or 0", c.StreamMaxAge)}
+	}
+	if sc.Duplicates, err = time.ParseDuration(c.StreamDupes); err != nil || sc.Duplicates <= 0 {
+		return sc, usageError{fmt.Errorf("--stream-duplicates %q: want a positive duration such as 10m", c.StreamDupes)}
+	}
+	for _, p := range splitList(c.StreamPlace) {
+		k, v, ok := strings.Cut(p, "=")
+		switch {
+		case ok && k == "cluster" && v != "":
+			sc.PlacementCluster = v
+		case ok && k == "tag" && v != "":
+			sc.PlacementTags = append(sc.PlacementTags, v)
+		default:
+			return sc, usageError{fmt.Errorf("--stream-placement: %q is not cluster=NAME or tag=T", p)}
+		}
+	}
+	return sc, nil
 }
 
 // secretFlag registers a string flag that falls back to an environment
@@ -226,7 +259,11 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := natsjs.EnsureStreams(ctx, js, natsjs.StreamConfig{MaxBytes: int64(cfg.StreamMaxBytes), Replicas: cfg.StreamReplicas}); err != nil {
+	sc, err := cfg.streamConfig()
+	if err != nil {
+		return err
+	}
+	if err := natsjs.EnsureStreams(ctx, js, sc); err != nil {
 		return err
 	}
 	// ClickHouse.
