@@ -39,7 +39,7 @@ fuzz:
 
 # The benchmark (docs/performance.md): throughput, latency, memory and the
 # status of a 10-million-event coalition, with the raw ceilings of JetStream
-# and ClickHouse measured in the same run. Takes about four minutes; the
+# and ClickHouse measured in the same run. Takes about five minutes; the
 # table goes to the terminal and bench.json. BENCHFLAGS adds flags, e.g.
 # BENCHFLAGS="--status-events 0" to leave out the large coalition.
 bench:
