@@ -444,6 +444,23 @@ func (e *environment) UnmarshalYAML(n *yaml.Node) error {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" && k.ShortTag() == "!!merge" {
+				// A YAML merge key (<<: *anchor): the anchored mapping's
+				// variables, which this mapping's own keys override.
+				if v.Kind == yaml.AliasNode {
+					v = v.Alias
+				}
+				var merged environment
+				if err := merged.UnmarshalYAML(v); err != nil {
+					return err
+				}
+				for name, val := range merged {
+					if _, set := env[name]; !set {
+						env[name] = val
+					}
+				}
+				continue
+			}
 			if v.Kind != yaml.ScalarNode {
 				return fmt.Errorf("line %d: environment %s: not a scalar", v.Line, k.Value)
 			}
