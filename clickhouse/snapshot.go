@@ -382,3 +382,31 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// RecentStatus returns the coalition's latest status snapshot even if it is
+// no longer current, with its description and whether it is current: for
+// readers who prefer an answer now, with its as-of time, to waiting while
+// a large coalition's status is computed. Only a coalition without any
+// snapshot has its status computed (and stored) first.
+func (s *Store) RecentStatus(ctx context.Context, coalition string) ([]schema.CountryStatus, Snapshot, bool, error) {
+	cur, err := s.currentIngest(ctx, coalition)
+	if err != nil {
+		return nil, Snapshot{}, false, err
+	}
+	sn, body, found, err := s.LatestSnapshot(ctx, coalition)
+	if err != nil {
+		return nil, Snapshot{}, false, err
+	}
+	if !found {
+		sn, sts, err := s.refresh(ctx, coalition, cur, time.Now())
+		return sts, sn, err == nil, err
+	}
+	var sts []schema.CountryStatus
+	if err := json.Unmarshal(body, &sts); err != nil {
+		return nil, sn, false, fmt.Errorf("decode status snapshot of %s: %w", coalition, err)
+	}
+	for i := range sts {
+		sts[i].Finish()
+	}
+	return sts, sn, !sn.stale(cur, time.Now()), nil
+}

@@ -288,3 +288,41 @@ func TestStatusAsAnalyst(t *testing.T) {
 	}
 	testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, time.Now()))
 }
+
+// TestRecentStatus reads the latest snapshot whether current or not, and
+// says which, without computing anything once a snapshot exists.
+func TestRecentStatus(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	const coalition = "recent"
+	r := rand.New(rand.NewPCG(4, 4))
+	first := eventgen.Events(r, 100, eventgen.Options{Coalitions: []string{coalition}, Commitments: 10})
+	if err := s.InsertEvents(ctx, rowsOf(t, first)); err != nil {
+		t.Fatal(err)
+	}
+	got, _, current, err := s.RecentStatus(ctx, coalition)
+	if err != nil || !current {
+		t.Fatalf("first read: current %v, err %v; want a current status computed", current, err)
+	}
+	testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, first, time.Now()))
+	more := eventgen.Events(r, 50, eventgen.Options{Coalitions: []string{coalition}, Commitments: 10})
+	if err := s.InsertEvents(ctx, rowsOf(t, more)); err != nil {
+		t.Fatal(err)
+	}
+	before := s.StatusComputations()
+	got, sn, current, err := s.RecentStatus(ctx, coalition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if current {
+		t.Error("the snapshot is said to be current after a new batch")
+	}
+	if s.StatusComputations() != before {
+		t.Error("RecentStatus computed the status although a snapshot existed")
+	}
+	if sn.AsOf.IsZero() || sn.ComputedAt.IsZero() {
+		t.Errorf("snapshot without times: %+v", sn)
+	}
+	testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, first, time.Now())) // the earlier answer, as labelled
+}

@@ -48,6 +48,10 @@ func (s *StatusReader) CountryStatusAsOf(context.Context, string, time.Time) ([]
 	return nil, nil
 }
 
+func (s *StatusReader) RecentStatus(context.Context, string) ([]schema.CountryStatus, clickhouse.Snapshot, bool, error) {
+	return nil, clickhouse.Snapshot{}, true, nil
+}
+
 func (s *StatusReader) RunNamed(context.Context, string, map[string]any) (*clickhouse.Result, error) {
 	return &clickhouse.Result{}, nil
 }

@@ -24,6 +24,8 @@ import (
 // Implementations are safe for concurrent use.
 type StatusReader interface {
 	CountryStatusAsOf(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error)
+	// RecentStatus is the latest stored status, current or not.
+	RecentStatus(ctx context.Context, coalition string) ([]schema.CountryStatus, clickhouse.Snapshot, bool, error)
 	Coalitions(ctx context.Context) ([]string, error)
 	RunNamed(ctx context.Context, name string, params map[string]any) (*clickhouse.Result, error)
 }
@@ -234,17 +236,25 @@ func (s *Server) handleCountries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// ?stale=ok (without as_of): the latest stored status at once, current
+	// or not, with when it was computed; for dashboards of large
+	// coalitions, whose status takes long to compute while events arrive.
+	if r.URL.Query().Get("stale") == "ok" && r.URL.Query().Get("as_of") == "" {
+		sts, sn, current, err := s.cfg.Status.RecentStatus(r.Context(), c)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"coalition": c, "as_of": sn.AsOf, "countries": views(sts),
+			"snapshot": map[string]any{"as_of": sn.AsOf, "computed_at": sn.ComputedAt, "current": current}})
+		return
+	}
 	sts, err := s.cfg.Status.CountryStatusAsOf(r.Context(), c, asOf)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]CountryView, 0, len(sts))
-	for _, st := range sts {
-		out = append(out, view(st))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Country < out[j].Country })
-	writeJSON(w, http.StatusOK, map[string]any{"coalition": c, "as_of": asOf, "countries": out})
+	writeJSON(w, http.StatusOK, map[string]any{"coalition": c, "as_of": asOf, "countries": views(sts)})
 }
 
 func (s *Server) handleCountry(w http.ResponseWriter, r *http.Request) {
@@ -275,6 +285,16 @@ func (s *Server) handleCountry(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.writeError(w, r, schema.Errorf(schema.ENOTFOUND, "%s (%s) has no events in coalition %s", code, schema.CountryName(code), c))
+}
+
+// views returns the countries' views, sorted by country code.
+func views(sts []schema.CountryStatus) []CountryView {
+	out := make([]CountryView, 0, len(sts))
+	for _, st := range sts {
+		out = append(out, view(st))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Country < out[j].Country })
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

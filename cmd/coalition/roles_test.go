@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -164,5 +165,49 @@ func TestStreamFlags(t *testing.T) {
 		if tc.ok && len(tc.args) == 0 && (sc.Replicas != 1 || sc.MaxAge != 0 || sc.Duplicates != 10*time.Minute) {
 			t.Errorf("defaults: %+v", sc)
 		}
+	}
+}
+
+// TestCountriesStaleOK asks for the latest stored status with ?stale=ok:
+// it comes with its snapshot's times and whether it is current.
+func TestCountriesStaleOK(t *testing.T) {
+	t.Parallel()
+	app := MustOpenApp(t, "--write-token", "none", "--status-refresh", "0")
+	const coalition = "stale-ok"
+	evs := eventgen.Events(rand.New(rand.NewPCG(5, 5)), 200, eventgen.Options{Coalitions: []string{coalition}, Commitments: 10})
+	ptrs := make([]*schema.Event, len(evs))
+	for i := range evs {
+		ptrs[i] = &evs[i]
+	}
+	for _, r := range app.Publisher.PublishBatch(context.Background(), ptrs) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	js, err := jetstream.New(app.NC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := natsjs.WaitAcked(context.Background(), js, natsjs.EventStream, "clickhouse-writer", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(app.URL() + "/api/v1/countries?coalition=" + coalition + "&stale=ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Countries []map[string]any `json:"countries"`
+		Snapshot  *struct {
+			AsOf       time.Time `json:"as_of"`
+			ComputedAt time.Time `json:"computed_at"`
+			Current    bool      `json:"current"`
+		} `json:"snapshot"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || body.Snapshot == nil || !body.Snapshot.Current || body.Snapshot.AsOf.IsZero() || len(body.Countries) != len(schema.FoldAsOf(coalition, evs, time.Now())) {
+		t.Errorf("status %d, snapshot %+v, %d countries", resp.StatusCode, body.Snapshot, len(body.Countries))
 	}
 }
