@@ -12,7 +12,7 @@ demo:
 	$(GO) run ./cmd/coalition demo
 
 test:
-	scripts/deps.sh --chdb --compose --browser
+	scripts/deps.sh --chdb --compose --browser --cluster
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	scripts/fuzz.sh $(FUZZTIME)
@@ -24,7 +24,7 @@ build:
 	$(GO) build -o coalition ./cmd/coalition
 
 deps:
-	scripts/deps.sh --chdb --compose --browser
+	scripts/deps.sh --chdb --compose --browser --cluster
 
 # The fault suite in full (each scenario repeated, 30 s ClickHouse outage);
 # its short form runs with `make test`. Figures: docs/reliability.md.

@@ -43,6 +43,10 @@ type LocalOptions struct {
 	HTTPPort     int           // HTTP port; 0 picks a free loopback port
 	Logger       *slog.Logger  // progress messages; nil discards them
 	StartTimeout time.Duration // bounds the whole start; default 60s
+	// ExtraConfig is XML added inside config.xml's root element, such as
+	// the <zookeeper>, <macros>, <remote_servers> and interserver settings
+	// of a replica (see the replication test).
+	ExtraConfig string
 }
 
 // LocalServer is a running private clickhouse-server started by StartLocal.
@@ -110,7 +114,7 @@ func StartLocal(ctx context.Context, opts LocalOptions) (*LocalServer, error) {
 				httpPort = picked[1]
 			}
 		}
-		s, err := startLocalOnce(ctx, logger, dir, bin, args, tcpPort, httpPort)
+		s, err := startLocalOnce(ctx, logger, dir, bin, args, tcpPort, httpPort, opts.ExtraConfig)
 		if err == nil {
 			return s, nil
 		}
@@ -188,9 +192,9 @@ func (s *LocalServer) stop(grace time.Duration) error {
 }
 
 // startLocalOnce runs one attempt with fixed ports.
-func startLocalOnce(ctx context.Context, logger *slog.Logger, dir, bin string, args []string, tcpPort, httpPort int) (*LocalServer, error) {
+func startLocalOnce(ctx context.Context, logger *slog.Logger, dir, bin string, args []string, tcpPort, httpPort int, extra string) (*LocalServer, error) {
 	displayName := "coalition-local-" + localRandomHex(8)
-	if err := writeLocalConfigs(dir, tcpPort, httpPort, displayName); err != nil {
+	if err := writeLocalConfigs(dir, tcpPort, httpPort, displayName, extra); err != nil {
 		return nil, err
 	}
 	errLogOffset := localFileSize(filepath.Join(dir, "log", localErrLog))
@@ -316,7 +320,7 @@ func localServerBinary(bin string) (string, []string, error) {
 
 // writeLocalConfigs writes config.xml and users.xml into dir. The root element is
 // <yandex>, which 18.16 requires and current servers still accept.
-func writeLocalConfigs(dir string, tcpPort, httpPort int, displayName string) error {
+func writeLocalConfigs(dir string, tcpPort, httpPort int, displayName, extra string) error {
 	p := func(parts ...string) string {
 		return localXMLEscape(filepath.Join(append([]string{dir}, parts...)...))
 	}
@@ -348,6 +352,7 @@ func writeLocalConfigs(dir string, tcpPort, httpPort int, displayName string) er
     <mlock_executable>false</mlock_executable>
     <max_table_size_to_drop>0</max_table_size_to_drop>
     <max_partition_size_to_drop>0</max_partition_size_to_drop>
+` + extra + `
 </yandex>
 `
 	users := `<?xml version="1.0"?>
