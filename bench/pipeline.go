@@ -195,14 +195,8 @@ func (r *runner) drain(ctx context.Context) error {
 	}
 	defer e.close()
 	r.progress("drain: filling the stream with %d events", n)
-	for done := 0; done < n; done += 20_000 {
-		msgs, err := r.gen.messages(min(20_000, n-done))
-		if err != nil {
-			return err
-		}
-		if _, err := publishRaw(ctx, e.js, msgs); err != nil {
-			return err
-		}
+	if err := r.fill(ctx, e, n); err != nil {
+		return err
 	}
 	// Give back what filling took, so that the peak is the consumer's.
 	debug.FreeOSMemory()
@@ -362,6 +356,21 @@ func (r *runner) latencyAt(ctx context.Context, offered int) (*Latency, error) {
 	}
 	l.P50MS, l.P99MS, l.MaxMS = pct(0.50), pct(0.99), ms(lat[len(lat)-1])
 	return l, nil
+}
+
+// fill publishes n new events to the phase's stream, 20,000 at a time, as
+// pre-encoded messages (untimed: it sets up the drain phases).
+func (r *runner) fill(ctx context.Context, e *env, n int) error {
+	for done := 0; done < n; done += 20_000 {
+		msgs, err := r.gen.messages(min(20_000, n-done))
+		if err != nil {
+			return err
+		}
+		if _, err := publishRaw(ctx, e.js, msgs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // publishRaw publishes pre-encoded messages asynchronously and waits for

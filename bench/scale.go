@@ -46,14 +46,8 @@ func (r *runner) scaleWith(ctx context.Context, procs int) (*Throughput, error) 
 	}
 	defer e.close()
 	r.progress("scale: filling the stream with %d events for %d consume processes", n, procs)
-	for done := 0; done < n; done += 20_000 {
-		msgs, err := r.gen.messages(min(20_000, n-done))
-		if err != nil {
-			return nil, err
-		}
-		if _, err := publishRaw(ctx, e.js, msgs); err != nil {
-			return nil, err
-		}
+	if err := r.fill(ctx, e, n); err != nil {
+		return nil, err
 	}
 	str, err := e.js.Stream(ctx, natsjs.EventStream)
 	if err != nil {

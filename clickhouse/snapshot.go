@@ -159,11 +159,8 @@ func (s *Store) snapshotStatus(ctx context.Context, coalition string, asOf time.
 	if sn.Marks != cur.marks || sn.Blocks != cur.blocks || at.Before(sn.AsOf) || !at.Before(sn.ValidUntil) {
 		return nil, cur, false, nil
 	}
-	if err := json.Unmarshal(body, &sts); err != nil {
-		return nil, cur, false, fmt.Errorf("decode status snapshot of %s: %w", coalition, err)
-	}
-	for i := range sts {
-		sts[i].Finish() // derived fields by this binary's rules
+	if sts, err = decodeSnapshot(coalition, body); err != nil {
+		return nil, cur, false, err
 	}
 	return sts, cur, true, nil
 }
@@ -401,12 +398,22 @@ func (s *Store) RecentStatus(ctx context.Context, coalition string) ([]schema.Co
 		sn, sts, err := s.refresh(ctx, coalition, cur, time.Now())
 		return sts, sn, err == nil, err
 	}
+	sts, err := decodeSnapshot(coalition, body)
+	if err != nil {
+		return nil, sn, false, err
+	}
+	return sts, sn, !sn.stale(cur, time.Now()), nil
+}
+
+// decodeSnapshot reads a snapshot's body, with the derived fields (label,
+// fulfilment) by this binary's rules.
+func decodeSnapshot(coalition string, body []byte) ([]schema.CountryStatus, error) {
 	var sts []schema.CountryStatus
 	if err := json.Unmarshal(body, &sts); err != nil {
-		return nil, sn, false, fmt.Errorf("decode status snapshot of %s: %w", coalition, err)
+		return nil, fmt.Errorf("decode status snapshot of %s: %w", coalition, err)
 	}
 	for i := range sts {
 		sts[i].Finish()
 	}
-	return sts, sn, !sn.stale(cur, time.Now()), nil
+	return sts, nil
 }

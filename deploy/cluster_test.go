@@ -1,16 +1,13 @@
 package deploy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coalitiondev/coalition/alerts"
 )
@@ -58,14 +55,10 @@ var clusterChecks = []struct {
 	{"named volumes are declared", checkNamedVolumes},
 }
 
-// flagValue returns the argument after name in a command, or "".
+// clusterFlag is flagValue for one flag name ("--routes" or "routes").
 func clusterFlag(cmd []string, name string) string {
-	for i, a := range cmd {
-		if a == name && i+1 < len(cmd) {
-			return cmd[i+1]
-		}
-	}
-	return ""
+	v, _ := flagValue(cmd, strings.TrimLeft(name, "-"))
+	return v
 }
 
 func checkClusterRoutes(p *project) error {
@@ -281,17 +274,4 @@ func mustRead(t *testing.T, name string) []byte {
 }
 
 // TestClusterComposeConfig validates the cluster stack with docker-compose.
-func TestClusterComposeConfig(t *testing.T) {
-	bin, err := exec.LookPath("docker-compose")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("docker-compose is not on PATH (%v): .ci/run must install it", err)
-		}
-		t.Skipf("docker-compose is not on PATH (%v)", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, bin, "-f", clusterPath, "config", "-q").CombinedOutput(); err != nil {
-		t.Fatalf("docker-compose -f %s config -q: %v\n%s", clusterPath, err, out)
-	}
-}
+func TestClusterComposeConfig(t *testing.T) { dockerComposeConfig(t, clusterPath) }
