@@ -1,101 +1,234 @@
 package clickhouse_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"net"
+	"sort"
+	"math/rand/v2"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coalitiondev/coalition/clickhouse"
+	"github.com/coalitiondev/coalition/internal/eventgen"
 	"github.com/coalitiondev/coalition/internal/testkit"
+	"github.com/coalitiondev/coalition/scenarios"
+	"github.com/coalitiondev/coalition/schema"
 )
 
-// replicaConfig is the config.xml addition of replica name of a one-shard
-// cluster "coalition" whose replicas listen on the given native ports.
-func replicaConfig(zk, name string, interserver int, natives []int) string {
-	replicas := ""
-	for _, p := range natives {
-		replicas += fmt.Sprintf("<replica><host>127.0.0.1</host><port>%d</port></replica>", p)
-	}
-	zkHost, zkPort, _ := net.SplitHostPort(zk)
-	return fmt.Sprintf(`<zookeeper><node><host>%s</host><port>%s</port></node><session_timeout_ms>10000</session_timeout_ms></zookeeper>
-    <macros><shard>1</shard><replica>%s</replica></macros>
-    <remote_servers><coalition><shard><internal_replication>true</internal_replication>%s</shard></coalition></remote_servers>
-    <interserver_http_host>127.0.0.1</interserver_http_host>
-    <interserver_http_port>%d</interserver_http_port>
-    <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>`, zkHost, zkPort, name, replicas, interserver)
-}
-
-func freePorts(tb testing.TB, n int) []int {
-	tb.Helper()
-	var out []int
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return out
-}
-
-// TestReplicatedLocalServers starts two private ClickHouse servers as the
-// two replicas of one shard, with ZooKeeper: the ground the ClickHouse
-// cluster mode of issue 8 will stand on. DDL made ON CLUSTER on one reaches
-// both; a row written to one replica is read from the other; a Distributed
-// table in front reads the shard.
-func TestReplicatedLocalServers(t *testing.T) {
+// TestClusterStatements rewrites every migration for cluster mode: each
+// table becomes a replicated table and a Distributed table in front, each
+// statement runs ON CLUSTER, and a statement it does not know is refused
+// rather than run on one server only.
+func TestClusterStatements(t *testing.T) {
 	t.Parallel()
-	zk := testkit.ZooKeeper(t)
-	ports := freePorts(t, 6) // native, http and interserver of each replica
-	natives := []int{ports[0], ports[1]}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ms, err := clickhouse.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		for _, stmt := range m.Statements {
+			out, err := clickhouse.ClusterStatements(stmt, "c1", "db")
+			if err != nil {
+				t.Errorf("migration %04d: %v", m.Version, err)
+				continue
+			}
+			for _, q := range out {
+				if !strings.Contains(q, " ON CLUSTER `c1`") {
+					t.Errorf("migration %04d: not ON CLUSTER: %s", m.Version, q)
+				}
+			}
+		}
+	}
+	got, err := clickhouse.ClusterStatements("CREATE TABLE IF NOT EXISTS t\n(a UInt8)\nENGINE = ReplacingMergeTree(v)\nORDER BY a", "c1", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"CREATE TABLE IF NOT EXISTS `db`.`t_local` ON CLUSTER `c1`\n(a UInt8)\nENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/db/t_local', '{replica}', v)\nORDER BY a",
+		"CREATE TABLE IF NOT EXISTS `db`.`t` ON CLUSTER `c1` AS `db`.`t_local`\nENGINE = Distributed(`c1`, `db`, `t_local`, rand())",
+	}
+	if strings.Join(got, "\n--\n") != strings.Join(want, "\n--\n") {
+		t.Errorf("rewrite:\n%s\nwant\n%s", strings.Join(got, "\n--\n"), strings.Join(want, "\n--\n"))
+	}
+	for _, bad := range []string{
+		"CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = Memory",
+		"CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = ReplicatedMergeTree('/p', 'r') ORDER BY a",
+		"DROP TABLE events",
+		"ALTER TABLE events DROP COLUMN stage",
+	} {
+		if _, err := clickhouse.ClusterStatements(bad, "c1", "db"); err == nil {
+			t.Errorf("%q: rewritten, want an error", bad)
+		}
+	}
+}
+
+// TestClusterMode runs the store in cluster mode on two real replicas of
+// one shard (ZooKeeper, 18.16 servers): both migrate at once, events
+// written on one replica, with duplicates, are read on the other and give
+// the reference fold's status; every batch counts in the ingest marks
+// (Replicated tables drop identical blocks); the named queries run.
+func TestClusterMode(t *testing.T) {
+	t.Parallel()
+	reps := testkit.ClickHouseReplicas(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var stores []*clickhouse.Store
-	for i, name := range []string{"r1", "r2"} {
-		srv, err := clickhouse.StartLocal(ctx, clickhouse.LocalOptions{Dir: t.TempDir(), TCPPort: natives[i], HTTPPort: ports[2+i],
-			ExtraConfig: replicaConfig(zk, name, ports[4+i], natives)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Stop() })
-		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{srv.Addr()}, Database: "default"})
+	for _, addr := range reps.Addrs {
+		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: "coalition", Cluster: testkit.ReplicaCluster})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		stores = append(stores, s)
 	}
-	for _, q := range []string{
-		"CREATE DATABASE IF NOT EXISTS rep ON CLUSTER coalition",
-		"CREATE TABLE IF NOT EXISTS rep.events_local ON CLUSTER coalition (id UInt64, v String) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/rep/events_local', '{replica}') ORDER BY id",
-		"CREATE TABLE IF NOT EXISTS rep.events ON CLUSTER coalition AS rep.events_local ENGINE = Distributed(coalition, rep, events_local)",
-	} {
-		if err := stores[0].Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	var wg sync.WaitGroup
+	errs := make([]error, len(stores))
+	for i, s := range stores {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.Migrate(ctx) }()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("migrate on replica %d: %v", i+1, err)
 		}
 	}
-	if err := stores[0].Exec(ctx, "INSERT INTO rep.events_local SELECT number, 'from r1' FROM system.numbers LIMIT 2"); err != nil {
+	for i, s := range stores {
+		res, err := s.RunSQL(ctx, "SELECT name, engine FROM system.tables WHERE database = 'coalition' AND name IN ('events', 'events_local') ORDER BY name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Rows; len(got) != 2 || got[0][1] != "Distributed" || got[1][1] != "ReplicatedReplacingMergeTree" {
+			t.Fatalf("replica %d tables: %v", i+1, got)
+		}
+	}
+
+	const coalition = "cluster"
+	r := rand.New(rand.NewPCG(8, 8))
+	evs := eventgen.Events(r, 600, eventgen.Options{Coalitions: []string{coalition}, Commitments: 25, Revisions: true})
+	rows := rowsOf(t, evs)
+	batches := 0
+	for lo := 0; lo < len(rows); lo += 100 {
+		batch := rows[lo:min(lo+100, len(rows))]
+		if err := stores[0].InsertEvents(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		batches++
+		if lo == 200 { // a batch written twice, as after a lost ack
+			if err := stores[0].InsertEvents(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			batches++
+		}
+	}
+	if err := stores[1].Exec(ctx, "SYSTEM SYNC REPLICA coalition.events_local"); err != nil {
 		t.Fatal(err)
 	}
-	if err := stores[1].Exec(ctx, "SYSTEM SYNC REPLICA rep.events_local"); err != nil {
+	if err := stores[1].Exec(ctx, "SYSTEM SYNC REPLICA coalition.ingest_marks_local"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := stores[1].CountryStatus(ctx, coalition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, evs, time.Now()))
+	res, err := stores[1].RunSQL(ctx, "SELECT sum(batches) FROM ingest_marks WHERE coalition = '"+coalition+"'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Rows[0][0].(uint64); n != uint64(batches) {
+		t.Errorf("ingest marks %d, want %d: identical mark blocks were dropped", n, batches)
+	}
+	// The snapshot the read on replica 2 stored is current on both
+	// replicas: their block numbers agree, and so do the marks.
+	if err := stores[0].Exec(ctx, "SYSTEM SYNC REPLICA coalition.status_snapshots_local"); err != nil {
 		t.Fatal(err)
 	}
 	for i, s := range stores {
-		for _, table := range []string{"rep.events_local", "rep.events"} {
-			res, err := s.RunSQL(ctx, "SELECT count() FROM "+table)
+		before := s.StatusComputations()
+		if _, err := s.CountryStatus(ctx, coalition); err != nil {
+			t.Fatal(err)
+		}
+		if s.StatusComputations() != before {
+			t.Errorf("replica %d computed the status again over an unchanged coalition", i+1)
+		}
+	}
+	// The named queries give on the cluster what they give on one server.
+	paris := parisRows(t)
+	single := MustOpenStore(t)
+	for _, s := range []*clickhouse.Store{single, stores[0], stores[0]} { // twice on the cluster: redelivered
+		if err := s.InsertEvents(ctx, paris); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stores[1].Exec(ctx, "SYSTEM SYNC REPLICA coalition.events_local"); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := clickhouse.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range cat {
+		for _, asOf := range []string{"2015-11-20", "now"} {
+			p, err := q.BindParams(map[string]string{"coalition": scenarios.Paris2015Coalition, "as_of": asOf}, time.Now())
+			if err != nil {
+				p, err = q.BindParams(map[string]string{"coalition": scenarios.Paris2015Coalition}, time.Now())
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := res.Rows[0][0].(uint64); n != 2 {
-				t.Errorf("replica r%d, %s: %d rows, want 2", i+1, table, n)
+			want, err := single.RunNamed(ctx, q.Name, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := stores[1].RunNamed(ctx, q.Name, p)
+			if err != nil {
+				t.Errorf("query %s in cluster mode: %v", q.Name, err)
+				continue
+			}
+			if g, w := sortedRows(got), sortedRows(want); g != w || len(want.Rows) == 0 {
+				t.Errorf("query %s as of %s: cluster gives\n%s\none server gives\n%s", q.Name, asOf, g, w)
 			}
 		}
 	}
+	for _, view := range []string{"events_latest", "commitments_latest"} {
+		res, err := stores[1].RunSQL(ctx, "SELECT count() FROM "+view+" WHERE coalition = '"+coalition+"'")
+		if err != nil {
+			t.Fatalf("view %s: %v", view, err)
+		}
+		if n := res.Rows[0][0].(uint64); n == 0 {
+			t.Errorf("view %s: no rows", view)
+		}
+	}
+}
+
+// parisRows is the Paris 2015 scenario as rows to insert.
+func parisRows(tb testing.TB) []clickhouse.Row {
+	tb.Helper()
+	var evs []schema.Event
+	err := schema.ReadNDJSON(bytes.NewReader(scenarios.Paris2015), func(line int, ev schema.Event, err error) error {
+		if err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		evs = append(evs, ev)
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rowsOf(tb, evs)
+}
+
+// sortedRows is a result's rows as text, sorted: rows that tie in a
+// query's ORDER BY may come in either order.
+func sortedRows(r *clickhouse.Result) string {
+	var lines []string
+	for _, row := range r.Rows {
+		lines = append(lines, fmt.Sprint(row...))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }

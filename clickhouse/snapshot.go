@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/coalitiondev/coalition/schema"
 )
 
@@ -53,6 +55,11 @@ func (s *Store) markIngest(ctx context.Context, rows []Row) error {
 	for i := range rows {
 		seen[rows[i].Event.Coalition] = true
 	}
+	if s.cluster != "" {
+		// Replicated tables drop a block identical to a recent one, and
+		// every batch of one coalition writes the same mark.
+		ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplicate": 0}))
+	}
 	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO ingest_marks (coalition, batches)")
 	if err != nil {
 		return fmt.Errorf("record ingest of stored events: %v", err)
@@ -75,9 +82,19 @@ func (s *Store) markIngest(ctx context.Context, rows []Row) error {
 
 // eventBlocks returns the highest insert block number among the events
 // table's active parts: it rises with every INSERT and merges keep it.
+// In cluster mode it is that of the connected server's replicated table,
+// whose block numbers come from ZooKeeper and so agree between the
+// replicas of a shard once they have caught up; a replica behind reads a
+// different number and computes afresh. Inserts into other shards do not
+// move it: the ingest marks, summed over the cluster, do.
 func (s *Store) eventBlocks(ctx context.Context) (uint64, error) {
 	var n uint64
-	err := s.conn.QueryRow(ctx, "SELECT toUInt64(max(max_block_number)) FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active").Scan(&n)
+	q, err := Bind("SELECT toUInt64(max(max_block_number)) FROM system.parts WHERE database = currentDatabase() AND table = @table AND active",
+		map[string]any{"table": s.localTable("events")})
+	if err != nil {
+		return 0, err
+	}
+	err = s.conn.QueryRow(ctx, q).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("read the events table's parts: %w", err)
 	}

@@ -19,13 +19,18 @@ type Config struct {
 	User     string
 	Password string
 	Database string // created by Open if missing; default "coalition"
-	Logger   *slog.Logger
+	// Cluster, if set, is the name of a cluster in the servers'
+	// remote_servers: tables are replicated, with Distributed tables in
+	// front, and DDL runs ON CLUSTER (cluster.go).
+	Cluster string
+	Logger  *slog.Logger
 }
 
 // Store reads and writes Coalition's tables. It is safe for concurrent use.
 type Store struct {
 	conn    driver.Conn
 	db      string
+	cluster string
 	log     *slog.Logger
 	slicing slicing
 	flight  flightGroup
@@ -50,8 +55,21 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	var settings ch.Settings
+	if cfg.Cluster != "" {
+		settings = ch.Settings{
+			// An INSERT into a Distributed table returns once the rows
+			// are on their shard, not when queued for it: a consumer's
+			// ack still means stored.
+			"insert_distributed_sync": 1,
+			// ON CLUSTER DDL waits this long for every server, then
+			// fails; servers that were down run it when they return.
+			"distributed_ddl_task_timeout": 60,
+		}
+	}
 	open := func(db string) (driver.Conn, error) {
 		return ch.Open(&ch.Options{
+			Settings:         settings,
 			Addr:             cfg.Addrs,
 			Protocol:         ch.Native,
 			Auth:             ch.Auth{Database: db, Username: cfg.User, Password: cfg.Password},
@@ -70,7 +88,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	var ex *ch.Exception
 	if errors.As(err, &ex) && ex.Code == 81 { // UNKNOWN_DATABASE: create it, then connect again
 		conn.Close()
-		if err := createDatabase(ctx, open, cfg.Database); err != nil {
+		if err := createDatabase(ctx, open, cfg.Database, cfg.Cluster); err != nil {
 			return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
 		}
 		if conn, err = open(cfg.Database); err != nil {
@@ -82,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse at %v: ping: %w", cfg.Addrs, err)
 	}
-	st := &Store{conn: conn, db: cfg.Database, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}
+	st := &Store{conn: conn, db: cfg.Database, cluster: cfg.Cluster, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}
 	if v, err := conn.ServerVersion(); err == nil {
 		st.version = [2]int{int(v.Version.Major), int(v.Version.Minor)}
 	}
@@ -132,8 +150,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 			continue
 		}
 		for i, stmt := range m.Statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil && !AlreadyApplied(err) {
-				return fmt.Errorf("migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+			stmts := []string{stmt}
+			if s.cluster != "" {
+				if stmts, err = clusterStatements(stmt, s.cluster, s.db); err != nil {
+					return fmt.Errorf("migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+				}
+			}
+			for _, q := range stmts {
+				if err := s.execDDL(ctx, q); err != nil && !AlreadyApplied(err) {
+					return fmt.Errorf("migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+				}
 			}
 		}
 		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
@@ -151,14 +177,39 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// execDDL runs a migration statement. In cluster mode another process may
+// be migrating at the same moment and making a Distributed table again
+// (clusterStatements), so a statement that finds a table missing is tried
+// again for a while before the error is returned.
+func (s *Store) execDDL(ctx context.Context, q string) error {
+	var ex *ch.Exception
+	for wait := 100 * time.Millisecond; ; wait *= 2 {
+		err := s.conn.Exec(ctx, q)
+		if err == nil || s.cluster == "" || !errors.As(err, &ex) || ex.Code != codeUnknownTable || wait > 10*time.Second {
+			return err
+		}
+		s.log.Info("migration: a table is missing, perhaps made again by another process; retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
 // createDatabase creates db through a connection to the default database.
-func createDatabase(ctx context.Context, open func(string) (driver.Conn, error), db string) error {
+// With a cluster it is created on every server of the cluster.
+func createDatabase(ctx context.Context, open func(string) (driver.Conn, error), db, cluster string) error {
 	boot, err := open("default")
 	if err != nil {
 		return err
 	}
 	defer boot.Close()
-	if err := boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db)); err != nil {
+	q := "CREATE DATABASE IF NOT EXISTS " + quoteIdent(db)
+	if cluster != "" {
+		q += " ON CLUSTER " + quoteIdent(cluster)
+	}
+	if err := boot.Exec(ctx, q); err != nil {
 		return fmt.Errorf("create database %s: %w", db, err)
 	}
 	return nil
@@ -173,10 +224,37 @@ const (
 
 // IsRefusal reports whether err is ClickHouse refusing the statement (an
 // exception from the server, such as a value it cannot store), as opposed
-// to not being reached (a refused connection, a timeout), which may pass.
+// to not being reached (a refused connection, a timeout) or being unable
+// to take any write for now (transientCodes), which may pass.
 func IsRefusal(err error) bool {
 	var ex *ch.Exception
-	return errors.As(err, &ex)
+	return errors.As(err, &ex) && !transientCodes[ex.Code]
+}
+
+// transientCodes are the exceptions that say the server or cluster cannot
+// take a write at the moment, whatever the rows: a table being made again
+// by a migration, a replica that lost ZooKeeper and went read-only, a shard
+// whose replicas cannot be reached, too many parts, memory, a timeout.
+// The consumer retries them like an outage instead of looking for a poison
+// event among the rows.
+var transientCodes = map[int32]bool{
+	codeUnknownTable: true,
+	81:               true, // UNKNOWN_DATABASE
+	159:              true, // TIMEOUT_EXCEEDED
+	164:              true, // READONLY
+	202:              true, // TOO_MANY_SIMULTANEOUS_QUERIES
+	209:              true, // SOCKET_TIMEOUT
+	210:              true, // NETWORK_ERROR
+	225:              true, // NO_ZOOKEEPER
+	241:              true, // MEMORY_LIMIT_EXCEEDED
+	242:              true, // TABLE_IS_READ_ONLY
+	252:              true, // TOO_MANY_PARTS
+	279:              true, // ALL_CONNECTION_TRIES_FAILED
+	319:              true, // UNKNOWN_STATUS_OF_INSERT
+	425:              true, // SYSTEM_ERROR
+	497:              true, // ACCESS_DENIED
+	516:              true, // AUTHENTICATION_FAILED
+	999:              true, // KEEPER_EXCEPTION
 }
 
 // AlreadyApplied reports whether a DDL error says the change is already

@@ -117,3 +117,21 @@ func TestCountryStatusMatchesFold(t *testing.T) {
 		}
 	}
 }
+
+// TestIsRefusal tells a statement ClickHouse refuses for its content (a
+// value it cannot store) from one it cannot run for now (a table missing,
+// as while a migration makes it again), which the consumer must retry
+// rather than dead-letter.
+func TestIsRefusal(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	err := s.Exec(ctx, "INSERT INTO events (event_id, kind) SELECT generateUUIDv4(), 'no_such_kind'")
+	if err == nil || !clickhouse.IsRefusal(err) {
+		t.Errorf("an unknown enum value: IsRefusal(%v) = false, want true", err)
+	}
+	err = s.Exec(ctx, "INSERT INTO no_such_table (x) SELECT 1")
+	if err == nil || clickhouse.IsRefusal(err) {
+		t.Errorf("a missing table: IsRefusal(%v) = true, want false", err)
+	}
+}

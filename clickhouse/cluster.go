@@ -1,0 +1,115 @@
+package clickhouse
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Cluster mode (Config.Cluster): Coalition's tables on a ClickHouse
+// cluster, the way ClickHouse's documentation lays one out. Each table of
+// the migrations becomes two:
+//
+//   - <table>_local on every server, with the Replicated version of its
+//     engine, kept in ZooKeeper (or ClickHouse Keeper) under
+//     /clickhouse/tables/{shard}/<database>/<table>_local with the
+//     server's {replica} macro;
+//   - <table> in front of them, a Distributed table over the cluster,
+//     which the rest of Coalition reads and writes as before.
+//
+// Every DDL statement runs ON CLUSTER, so one `coalition migrate` (or the
+// first process to start) sets up every server. Inserts through a
+// Distributed table are synchronous (insert_distributed_sync=1): when
+// InsertEvents returns, the rows are on a replica of their shard, so the
+// consumer's ack still means stored. Each shard replicates its own rows;
+// the remote_servers entry must say internal_replication=true.
+//
+// The migrations are written once, for one server; clusterStatements
+// rewrites each statement. It knows the three forms the migrations use and
+// refuses anything else, so a new migration cannot silently skip the
+// cluster (TestClusterStatements rewrites all of them).
+
+// shardingKeys are the Distributed tables' sharding keys: the rows of one
+// event id on one shard (where ReplacingMergeTree merges them away), one
+// coalition's snapshots together. Tables not listed spread at random.
+var shardingKeys = map[string]string{
+	"events":           "cityHash64(toString(event_id))",
+	"status_snapshots": "cityHash64(coalition)",
+}
+
+var (
+	createTableRe = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS (\w+)\s*(\(.*\))\s*ENGINE = (\w+)(\([^)]*\))?(\s.*)?$`)
+	createViewRe  = regexp.MustCompile(`(?s)^CREATE VIEW IF NOT EXISTS (\w+) AS\s(.*)$`)
+	alterAddRe    = regexp.MustCompile(`(?s)^ALTER TABLE (\w+) ADD COLUMN (.*)$`)
+	// fromRe finds the tables a view reads: a name after FROM or JOIN
+	// (not a subquery, not already qualified).
+	fromRe = regexp.MustCompile(`\b(FROM|JOIN)(\s+)([A-Za-z_]\w*)\b([^.]|$)`)
+)
+
+// clusterStatements rewrites one migration statement for cluster mode
+// (see above) on cluster in database db.
+func clusterStatements(stmt, cluster, db string) ([]string, error) {
+	stmt = strings.TrimSpace(stmt)
+	on := " ON CLUSTER " + quoteIdent(cluster)
+	qual := func(table string) string { return quoteIdent(db) + "." + quoteIdent(table) }
+	if m := createTableRe.FindStringSubmatch(stmt); m != nil {
+		table, columns, engine, args, rest := m[1], m[2], m[3], m[4], m[5]
+		if strings.HasPrefix(engine, "Replicated") || engine == "Distributed" {
+			return nil, fmt.Errorf("table %s: engine %s is for one server; cluster mode makes it replicated itself", table, engine)
+		}
+		if !strings.HasSuffix(engine, "MergeTree") {
+			return nil, fmt.Errorf("table %s: engine %s has no Replicated form", table, engine)
+		}
+		local := table + "_local"
+		replArgs := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s', '{replica}'", db, local)
+		if inner := strings.TrimSuffix(strings.TrimPrefix(args, "("), ")"); strings.TrimSpace(inner) != "" {
+			replArgs += ", " + inner
+		}
+		return []string{
+			fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s%s\n%s\nENGINE = Replicated%s(%s)%s", qual(local), on, columns, engine, replArgs, rest),
+			distributedDDL(table, cluster, db),
+		}, nil
+	}
+	if m := createViewRe.FindStringSubmatch(stmt); m != nil {
+		// Each server runs the DDL in its default database, so the
+		// tables the view reads are named with theirs.
+		body := fromRe.ReplaceAllString(m[2], "${1}${2}"+quoteIdent(db)+".${3}${4}")
+		return []string{fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s%s AS\n%s", qual(m[1]), on, body)}, nil
+	}
+	if m := alterAddRe.FindStringSubmatch(stmt); m != nil {
+		// The replicated table takes the column; the Distributed table in
+		// front is made again with the new columns, since ClickHouse
+		// runs an ALTER ON CLUSTER of a shard with internal_replication
+		// only for replicated tables. A Distributed table holds no rows
+		// (inserts are synchronous), so nothing is lost; a query in the
+		// moment between the two fails and is retried like an outage.
+		return []string{
+			fmt.Sprintf("ALTER TABLE %s%s ADD COLUMN %s", qual(m[1]+"_local"), on, m[2]),
+			fmt.Sprintf("DROP TABLE IF EXISTS %s%s", qual(m[1]), on),
+			distributedDDL(m[1], cluster, db),
+		}, nil
+	}
+	first, _, _ := strings.Cut(stmt, "\n")
+	return nil, fmt.Errorf("cluster mode cannot rewrite the statement %q: it knows CREATE TABLE IF NOT EXISTS, CREATE VIEW IF NOT EXISTS and ALTER TABLE ADD COLUMN", first)
+}
+
+// distributedDDL creates the Distributed table in front of table's
+// replicated table.
+func distributedDDL(table, cluster, db string) string {
+	key := shardingKeys[table]
+	if key == "" {
+		key = "rand()"
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s ON CLUSTER %s AS %s.%s\nENGINE = Distributed(%s, %s, %s, %s)",
+		quoteIdent(db), quoteIdent(table), quoteIdent(cluster), quoteIdent(db), quoteIdent(table+"_local"),
+		quoteIdent(cluster), quoteIdent(db), quoteIdent(table+"_local"), key)
+}
+
+// localTable is the table that holds a table's rows on the connected
+// server: the table itself, or its replicated table in cluster mode.
+func (s *Store) localTable(table string) string {
+	if s.cluster != "" {
+		return table + "_local"
+	}
+	return table
+}

@@ -1,0 +1,113 @@
+package testkit
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/coalitiondev/coalition/clickhouse"
+)
+
+// ReplicaCluster is the name of the cluster ClickHouseReplicas sets up.
+const ReplicaCluster = "coalition"
+
+// Replicas are private ClickHouse servers that are the replicas of one
+// shard of the cluster ReplicaCluster, with a private ZooKeeper: Coalition's
+// cluster mode on one machine.
+type Replicas struct {
+	Addrs   []string // native host:port of each replica
+	servers []*clickhouse.LocalServer
+	opts    []clickhouse.LocalOptions
+}
+
+// ClickHouseReplicas starts n private clickhouse-servers (and a ZooKeeper)
+// as the n replicas of one shard of the cluster "coalition", each in its
+// own tb.TempDir() on free loopback ports. They are stopped in tb.Cleanup.
+func ClickHouseReplicas(tb testing.TB, n int) *Replicas {
+	tb.Helper()
+	zk := ZooKeeper(tb)
+	ports := freePorts(tb, 3*n) // native, HTTP and interserver of each replica
+	natives := ports[:n]
+	r := &Replicas{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for i := range n {
+		opts := clickhouse.LocalOptions{Dir: tb.TempDir(), TCPPort: natives[i], HTTPPort: ports[n+i],
+			ExtraConfig: ReplicaConfig(zk, fmt.Sprintf("r%d", i+1), ports[2*n+i], natives)}
+		srv, err := clickhouse.StartLocal(ctx, opts)
+		if err != nil {
+			tb.Fatalf("testkit: start replica %d: %v", i+1, err)
+		}
+		r.servers = append(r.servers, srv)
+		r.opts = append(r.opts, opts)
+		r.Addrs = append(r.Addrs, srv.Addr())
+	}
+	tb.Cleanup(func() {
+		for _, s := range r.servers {
+			if s != nil {
+				s.Stop()
+			}
+		}
+	})
+	return r
+}
+
+// Stop stops replica i (from 0).
+func (r *Replicas) Stop(i int) error {
+	s := r.servers[i]
+	r.servers[i] = nil
+	if s == nil {
+		return nil
+	}
+	return s.Stop()
+}
+
+// Start starts replica i again on its directory and ports.
+func (r *Replicas) Start(ctx context.Context, i int) error {
+	if r.servers[i] != nil {
+		return nil
+	}
+	s, err := clickhouse.StartLocal(ctx, r.opts[i])
+	if err != nil {
+		return err
+	}
+	r.servers[i] = s
+	return nil
+}
+
+// ReplicaConfig is the config.xml addition that makes a server replica name
+// of the one shard of cluster "coalition" whose replicas listen on the
+// given native ports, with ZooKeeper at zk (host:port).
+func ReplicaConfig(zk, name string, interserver int, natives []int) string {
+	replicas := ""
+	for _, p := range natives {
+		replicas += fmt.Sprintf("<replica><host>127.0.0.1</host><port>%d</port></replica>", p)
+	}
+	zkHost, zkPort, _ := net.SplitHostPort(zk)
+	return fmt.Sprintf(`<zookeeper><node><host>%s</host><port>%s</port></node><session_timeout_ms>10000</session_timeout_ms></zookeeper>
+    <macros><shard>1</shard><replica>%s</replica></macros>
+    <remote_servers><%s><shard><internal_replication>true</internal_replication>%s</shard></%s></remote_servers>
+    <interserver_http_host>127.0.0.1</interserver_http_host>
+    <interserver_http_port>%d</interserver_http_port>
+    <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>`, zkHost, zkPort, name, ReplicaCluster, replicas, ReplicaCluster, interserver)
+}
+
+func freePorts(tb testing.TB, n int) []int {
+	tb.Helper()
+	var out []int
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return out
+}
