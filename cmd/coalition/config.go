@@ -85,6 +85,7 @@ type commonConfig struct {
 	CHUser     string
 	CHPassword string
 	CHDatabase string
+	CHCluster  string
 }
 
 func (c *commonConfig) register(f *flags) {
@@ -104,6 +105,7 @@ func (c *commonConfig) register(f *flags) {
 	f.str(&c.CHUser, "clickhouse-user", "CLICKHOUSE_USER", "default", "ClickHouse user")
 	f.str(&c.CHPassword, "clickhouse-password", "CLICKHOUSE_PASSWORD", "", "ClickHouse password")
 	f.str(&c.CHDatabase, "clickhouse-database", "CLICKHOUSE_DATABASE", "coalition", "ClickHouse database")
+	f.str(&c.CHCluster, "clickhouse-cluster", "CLICKHOUSE_CLUSTER", "", "ClickHouse cluster (in the servers' remote_servers) to run on: replicated tables with Distributed tables in front, DDL ON CLUSTER; needs --clickhouse-addr")
 }
 
 func (c *commonConfig) logger(w io.Writer) (*slog.Logger, error) {
@@ -121,8 +123,14 @@ func (c *commonConfig) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", c.LogFormat)}
 }
 
-func (c *commonConfig) clickhouseConfig(addrs []string, log *slog.Logger) clickhouse.Config {
-	return clickhouse.Config{Addrs: addrs, User: c.CHUser, Password: c.CHPassword, Database: c.CHDatabase, Logger: log}
+// clickhouseConfig is the store's configuration for addrs. The private
+// server (local) is one server, never a cluster.
+func (c *commonConfig) clickhouseConfig(addrs []string, local bool, log *slog.Logger) clickhouse.Config {
+	cluster := c.CHCluster
+	if local {
+		cluster = ""
+	}
+	return clickhouse.Config{Addrs: addrs, User: c.CHUser, Password: c.CHPassword, Database: c.CHDatabase, Cluster: cluster, Logger: log}
 }
 
 func splitList(s string) []string {

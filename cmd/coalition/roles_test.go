@@ -117,6 +117,7 @@ func TestRoleAloneNeedsADeployment(t *testing.T) {
 		{"api", "--data-dir", t.TempDir()},
 		{"alerts", "run", "--data-dir", t.TempDir()},
 		{"serve", "--roles", "consume,warp", "--data-dir", t.TempDir()},
+		{"serve", "--clickhouse-cluster", "coalition", "--data-dir", t.TempDir()},
 	} {
 		var stderr strings.Builder
 		code := Run(context.Background(), args, strings.NewReader(""), io.Discard, &stderr)
@@ -124,8 +125,11 @@ func TestRoleAloneNeedsADeployment(t *testing.T) {
 			t.Errorf("%v: exit code %d, want 2 (usage)\n%s", args, code, stderr.String())
 		}
 		want := "NATS_URL"
-		if args[0] == "serve" {
+		switch {
+		case args[0] == "serve" && args[1] == "--roles":
 			want = `unknown role "warp"`
+		case args[0] == "serve":
+			want = "--clickhouse-addr"
 		}
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("%v: stderr %q does not mention %s", args, stderr.String(), want)

@@ -221,6 +221,9 @@ func (a *App) Open(ctx context.Context) (err error) {
 			return usageError{fmt.Errorf("--roles %s: set NATS_URL, or run serve on --data-dir %s first", a.roles, cfg.DataDir)}
 		}
 	}
+	if cfg.CHCluster != "" && cfg.CHAddrs == "" {
+		return usageError{fmt.Errorf("--clickhouse-cluster %s needs the cluster's servers in --clickhouse-addr (CLICKHOUSE_ADDR)", cfg.CHCluster)}
+	}
 	needCH := a.roles[RoleConsume] || a.roles[RoleAPI]
 	if !a.roles.all() && needCH && cfg.CHAddrs == "" {
 		if cfg.CHAddrs = readRuntimeFile(cfg.DataDir, chAddrFile); cfg.CHAddrs == "" {
@@ -293,7 +296,7 @@ func (a *App) openClickHouse(ctx context.Context) (err error) {
 		}
 		a.Log.Info("private ClickHouse started", "dir", dir, "addr", a.chServer.Addr())
 	}
-	a.Store, err = clickhouse.Open(ctx, cfg.clickhouseConfig(a.CHAddrs, a.Log))
+	a.Store, err = clickhouse.Open(ctx, cfg.clickhouseConfig(a.CHAddrs, a.chServer != nil, a.Log))
 	if err != nil {
 		return err
 	}

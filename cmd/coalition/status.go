@@ -71,14 +71,14 @@ func openStore(ctx context.Context, cfg *commonConfig, log *slog.Logger) (*click
 	}
 	store, err := (*clickhouse.Store)(nil), error(nil)
 	if len(addrs) > 0 {
-		store, err = clickhouse.Open(ctx, cfg.clickhouseConfig(addrs, log))
+		store, err = clickhouse.Open(ctx, cfg.clickhouseConfig(addrs, len(splitList(cfg.CHAddrs)) == 0, log))
 	}
 	if len(addrs) == 0 || (err != nil && len(splitList(cfg.CHAddrs)) == 0) {
 		local, err = clickhouse.StartLocal(ctx, clickhouse.LocalOptions{Dir: filepath.Join(cfg.DataDir, "clickhouse"), Logger: log})
 		if err != nil {
 			return nil, nil, fmt.Errorf("no CLICKHOUSE_ADDR given and no private server could start under %s: %w", cfg.DataDir, err)
 		}
-		store, err = clickhouse.Open(ctx, cfg.clickhouseConfig([]string{local.Addr()}, log))
+		store, err = clickhouse.Open(ctx, cfg.clickhouseConfig([]string{local.Addr()}, true, log))
 	}
 	if err != nil {
 		if local != nil {
