@@ -193,3 +193,61 @@ func TestNATSClusterLeaderLoss(t *testing.T) {
 	r.Scenario, r.Runs = fmt.Sprintf("NATS cluster (3 nodes, R3): stream leader stopped %v", outage), n
 	record(t, r)
 }
+
+// BenchmarkJetStreamPublish measures JetStream alone, as the capacity model
+// of docs/scaling.md needs it: asynchronous publishes of 300-byte messages
+// (4,096 in flight, every PubAck awaited) to a file-backed stream, on one
+// node with R1 and on a three-node cluster (in process, loopback) with R3.
+//
+//	go test -run '^$' -bench JetStreamPublish -benchtime 200000x ./chaos/
+func BenchmarkJetStreamPublish(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		nodes    int
+		replicas int
+	}{{"one-node-R1", 1, 1}, {"three-nodes-R3", 3, 3}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var url string
+			if tc.nodes == 1 {
+				_, url = testkit.NATSListening(b)
+			} else {
+				url = startCluster(b, tc.nodes).urls()
+			}
+			nc, err := nats.Connect(url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer nc.Close()
+			js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			for {
+				tctx, tcancel := context.WithTimeout(ctx, 5*time.Second)
+				_, err := js.CreateOrUpdateStream(tctx, jetstream.StreamConfig{Name: "BENCH", Subjects: []string{"bench.>"}, Replicas: tc.replicas, Storage: jetstream.FileStorage})
+				tcancel()
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					b.Fatal(err)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			data := make([]byte, 300)
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := js.PublishAsync("bench.x", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-ctx.Done():
+				b.Fatal("PubAcks did not arrive")
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}

@@ -37,10 +37,12 @@ func TestClickHouseReplicaLoss(t *testing.T) {
 	ledger := chaos.NewLedger()
 	n := runs(1, 3)
 	outage := time.Duration(runs(3, 10)) * time.Second
-	prod := startProducer(t, nc, ledger, 77, 12*n+6)
+	// The producer runs until every outage is over, so that there is
+	// always something to write while a replica is down.
+	prod := startProducer(t, nc, ledger, 77, 1_000_000)
 	p := startServe(t, natsURL, strings.Join(reps.Addrs, ","), "coalition", "", "--clickhouse-cluster", testkit.ReplicaCluster)
 	for i := 0; i < n; i++ {
-		prod.waitUntil(int64(6 * (i + 1)))
+		prod.waitUntil(prod.batches.Load() + 6)
 		t.Logf("run %d: stopping replica r1, the first address", i+1)
 		if err := reps.Stop(0); err != nil {
 			t.Logf("stop replica: %v", err)
@@ -61,6 +63,7 @@ func TestClickHouseReplicaLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	close(prod.stop)
 	prod.wait()
 	drain(t, nc)
 	p.stop(t)

@@ -232,3 +232,51 @@ func sortedRows(r *clickhouse.Result) string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// BenchmarkInsertEvents measures InsertEvents (the consumer's write: one
+// INSERT of 5,000 events and its ingest mark) on one server and in cluster
+// mode on two replicas of one shard, where the INSERT goes through the
+// Distributed table and the other replica fetches each part. It reports
+// events/s and the compressed bytes each stored event takes on one server.
+//
+//	go test -run '^$' -bench InsertEvents -benchtime 40x ./clickhouse/
+func BenchmarkInsertEvents(b *testing.B) {
+	const batch = 5000
+	r := rand.New(rand.NewPCG(5, 5))
+	rows := rowsOf(b, eventgen.Events(r, 20*batch, eventgen.Options{Coalitions: []string{"bench"}, Commitments: 5000, Revisions: true}))
+	run := func(b *testing.B, s *clickhouse.Store, local string) {
+		ctx := context.Background()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			lo := (i % 20) * batch
+			if err := s.InsertEvents(ctx, rows[lo:lo+batch]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+		res, err := s.RunSQL(ctx, "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE database = currentDatabase() AND table = '"+local+"' AND active")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rows := res.Rows[0][1].(uint64); rows > 0 {
+			b.ReportMetric(float64(res.Rows[0][0].(uint64))/float64(rows), "disk-bytes/event")
+		}
+	}
+	b.Run("one-server", func(b *testing.B) {
+		run(b, MustOpenStore(b), "events")
+	})
+	b.Run("cluster-2-replicas", func(b *testing.B) {
+		reps := testkit.ClickHouseReplicas(b, 2)
+		ctx := context.Background()
+		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs, Database: "coalition", Cluster: testkit.ReplicaCluster})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		run(b, s, "events_local")
+	})
+}
