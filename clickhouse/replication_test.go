@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -280,3 +282,52 @@ func BenchmarkInsertEvents(b *testing.B) {
 		run(b, s, "events_local")
 	})
 }
+
+// TestClusterMigrateWithAReplicaDown migrates a fresh cluster while one
+// replica is down: the database is created (the replica creates it from
+// the DDL queue when back), the first table statement times out with an
+// error that says what to do, and once the replica is back the migration
+// runs again on both, and the replica has the rows written on the other.
+func TestClusterMigrateWithAReplicaDown(t *testing.T) {
+	t.Parallel()
+	reps := testkit.ClickHouseReplicas(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if err := reps.Stop(1); err != nil {
+		t.Logf("stop replica r2: %v", err)
+	}
+	s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs, Database: "coalition", Cluster: testkit.ReplicaCluster, DDLTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("open with a replica down: %v", err)
+	}
+	defer s.Close()
+	err = s.Migrate(ctx)
+	if err == nil || !strings.Contains(err.Error(), "DDL queue") || !strings.Contains(err.Error(), "migrate again") {
+		t.Fatalf("migrate with a replica down: %v, want the error that says the statement waits for it", err)
+	}
+	if err := reps.Start(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		b, _ := os.ReadFile(filepath.Join(reps.Dir(1), "log", "clickhouse-server.err.log"))
+		t.Fatalf("migrate with both replicas up: %v\nreplica r2's log:\n%s", err, b)
+	}
+	evs := eventgen.Events(rand.New(rand.NewPCG(3, 3)), 200, eventgen.Options{Coalitions: []string{"down"}, Commitments: 10})
+	if err := s.InsertEvents(ctx, rowsOf(t, evs)); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs[1:], Database: "coalition", Cluster: testkit.ReplicaCluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if err := r2.Exec(ctx, "SYSTEM SYNC REPLICA coalition.events_local"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r2.CountryStatus(ctx, "down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CompareStatus(t, got, schema.FoldAsOf("down", evs, time.Now()))
+}
+

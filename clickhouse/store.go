@@ -23,18 +23,24 @@ type Config struct {
 	// remote_servers: tables are replicated, with Distributed tables in
 	// front, and DDL runs ON CLUSTER (cluster.go).
 	Cluster string
-	Logger  *slog.Logger
+	// DDLTimeout is how long an ON CLUSTER statement waits for every
+	// server of the cluster; default 60s. A migration that times out
+	// stops with an error (see execDDL); creating the database does not,
+	// since a server that is down creates it from the queue when back.
+	DDLTimeout time.Duration
+	Logger     *slog.Logger
 }
 
 // Store reads and writes Coalition's tables. It is safe for concurrent use.
 type Store struct {
-	conn    driver.Conn
-	db      string
-	cluster string
-	log     *slog.Logger
-	slicing slicing
-	flight  flightGroup
-	version [2]int // server major and minor
+	conn       driver.Conn
+	db         string
+	cluster    string
+	ddlTimeout time.Duration
+	log        *slog.Logger
+	slicing    slicing
+	flight     flightGroup
+	version    [2]int // server major and minor
 	// computed counts the status computations from the events.
 	computed atomic.Uint64
 }
@@ -55,6 +61,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.DDLTimeout <= 0 {
+		cfg.DDLTimeout = time.Minute
+	}
 	var settings ch.Settings
 	if cfg.Cluster != "" {
 		settings = ch.Settings{
@@ -64,7 +73,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			"insert_distributed_sync": 1,
 			// ON CLUSTER DDL waits this long for every server, then
 			// fails; servers that were down run it when they return.
-			"distributed_ddl_task_timeout": 60,
+			"distributed_ddl_task_timeout": int(cfg.DDLTimeout.Seconds() + 0.5),
 		}
 	}
 	open := func(db string) (driver.Conn, error) {
@@ -76,6 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			DialTimeout:      5 * time.Second,
 			ReadTimeout:      60 * time.Second,
 			ConnOpenStrategy: ch.ConnOpenInOrder,
+			DialStrategy:     dialInOrder,
 			MaxOpenConns:     8,
 			MaxIdleConns:     4,
 		})
@@ -100,11 +110,37 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse at %v: ping: %w", cfg.Addrs, err)
 	}
-	st := &Store{conn: conn, db: cfg.Database, cluster: cfg.Cluster, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}
+	st := &Store{conn: conn, db: cfg.Database, cluster: cfg.Cluster, ddlTimeout: cfg.DDLTimeout, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}
 	if v, err := conn.ServerVersion(); err == nil {
 		st.version = [2]int{int(v.Version.Major), int(v.Version.Minor)}
 	}
 	return st, nil
+}
+
+// dialInOrder tries the addresses in order, as ConnOpenInOrder does, but
+// when none can be used it returns the error of the first server that
+// answered (an exception, such as UNKNOWN_DATABASE, which Open acts on)
+// rather than the last address's, which may only say it was down.
+func dialInOrder(ctx context.Context, connID int, opt *ch.Options, dial ch.Dial) (ch.DialResult, error) {
+	var answered, last error
+	for _, addr := range opt.Addr {
+		r, err := dial(ctx, addr, opt)
+		if err == nil {
+			return r, nil
+		}
+		var ex *ch.Exception
+		if answered == nil && errors.As(err, &ex) {
+			answered = err
+		}
+		last = err
+	}
+	if answered != nil {
+		return ch.DialResult{}, answered
+	}
+	if last == nil {
+		last = errors.New("clickhouse: no address to dial")
+	}
+	return ch.DialResult{}, last
 }
 
 // Close closes the connections.
@@ -185,6 +221,14 @@ func (s *Store) execDDL(ctx context.Context, q string) error {
 	var ex *ch.Exception
 	for wait := 100 * time.Millisecond; ; wait *= 2 {
 		err := s.conn.Exec(ctx, q)
+		if s.cluster != "" && ddlQueued(err) {
+			// The servers that are down run the statement from the
+			// cluster's DDL queue when they return; the migration must
+			// stop here, since a replicated table made from the queue
+			// after later ALTERs would not match ZooKeeper's structure.
+			return fmt.Errorf("not every server of cluster %s has run it in %v (it waits in the cluster's DDL queue for those that are down); bring them back, or take them out of remote_servers, and migrate again: %w",
+				s.cluster, s.ddlTimeout, err)
+		}
 		if err == nil || s.cluster == "" || !errors.As(err, &ex) || ex.Code != codeUnknownTable || wait > 10*time.Second {
 			return err
 		}
@@ -195,6 +239,13 @@ func (s *Store) execDDL(ctx context.Context, q string) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// ddlQueued reports whether err is an ON CLUSTER statement that ran on the
+// servers that are up and waits in the cluster's DDL queue for the others.
+func ddlQueued(err error) bool {
+	var ex *ch.Exception
+	return errors.As(err, &ex) && ex.Code == codeTimeout && strings.Contains(ex.Message, "in background")
 }
 
 // createDatabase creates db through a connection to the default database.
@@ -209,7 +260,7 @@ func createDatabase(ctx context.Context, open func(string) (driver.Conn, error),
 	if cluster != "" {
 		q += " ON CLUSTER " + quoteIdent(cluster)
 	}
-	if err := boot.Exec(ctx, q); err != nil {
+	if err := boot.Exec(ctx, q); err != nil && !(cluster != "" && ddlQueued(err)) {
 		return fmt.Errorf("create database %s: %w", db, err)
 	}
 	return nil
@@ -218,6 +269,7 @@ func createDatabase(ctx context.Context, open func(string) (driver.Conn, error),
 // ClickHouse error codes the store handles.
 const (
 	codeUnknownTable   = 60
+	codeTimeout        = 159
 	codeIllegalColumn  = 44 // 18.16: "Cannot add column x: column with this name already exists"
 	codeDuplicateColum = 15
 )
@@ -240,7 +292,7 @@ func IsRefusal(err error) bool {
 var transientCodes = map[int32]bool{
 	codeUnknownTable: true,
 	81:               true, // UNKNOWN_DATABASE
-	159:              true, // TIMEOUT_EXCEEDED
+	codeTimeout:      true, // TIMEOUT_EXCEEDED
 	164:              true, // READONLY
 	202:              true, // TOO_MANY_SIMULTANEOUS_QUERIES
 	209:              true, // SOCKET_TIMEOUT

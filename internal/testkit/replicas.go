@@ -111,3 +111,6 @@ func freePorts(tb testing.TB, n int) []int {
 	}
 	return out
 }
+
+// Dir returns replica i's data directory (its logs are in Dir(i)/log).
+func (r *Replicas) Dir(i int) string { return r.opts[i].Dir }
