@@ -17,8 +17,10 @@ import (
 const clusterPath = "cluster/docker-compose.yml"
 
 var (
-	clusterNATS  = []string{"nats-1", "nats-2", "nats-3"}
-	clusterRoles = map[string][]string{ // service: its command's first words
+	clusterNATS     = []string{"nats-1", "nats-2", "nats-3"}
+	clusterKeepers  = []string{"keeper-1", "keeper-2", "keeper-3"}
+	clusterReplicas = []string{"clickhouse-1", "clickhouse-2"}
+	clusterRoles    = map[string][]string{ // service: its command's first words
 		"consume": {"consume"},
 		"api":     {"api"},
 		"alerts":  {"alerts", "run"},
@@ -28,8 +30,9 @@ var (
 // TestClusterWiring checks deploy/cluster/docker-compose.yml: three NATS
 // nodes that each route to the other two, every Coalition service given
 // all three in NATS_URL with R3 streams, each service running its one role,
-// the ClickHouse wiring of the single-node stack, and the alert rules file
-// it mounts.
+// Coalition in cluster mode on two ClickHouse replicas whose configuration
+// (deploy/clickhouse/cluster) names them and the three Keeper nodes, and
+// the alert rules file it mounts.
 func TestClusterWiring(t *testing.T) {
 	p := loadProject(t, clusterPath)
 	for _, tc := range clusterChecks {
@@ -48,8 +51,13 @@ var clusterChecks = []struct {
 	{"every NATS node routes to the other two", checkClusterRoutes},
 	{"every service lists the three nodes in NATS_URL, with R3 streams", checkClusterNATSURL},
 	{"each service runs its role", checkClusterRoles},
-	{"ClickHouse address and credentials match the clickhouse service", checkClusterClickHouse},
-	{"services wait for healthy NATS nodes and ClickHouse", checkClusterDepends},
+	{"ClickHouse credentials match every replica's, and the replicas mount the analyst user", checkClusterClickHouse},
+	{"services wait for healthy NATS nodes and replicas, replicas for healthy keepers", checkClusterDepends},
+	{"CLICKHOUSE_CLUSTER is the replicas' cluster, CLICKHOUSE_ADDR lists them at their native port", checkClusterMode},
+	{"the cluster's one shard lists exactly the replicas, logging in as Coalition", checkClusterShard},
+	{"each replica has its own replica macro and its service name as interserver host", checkClusterMacros},
+	{"zookeeper lists exactly the keepers at their client port", checkClusterZooKeeper},
+	{"raft_configuration lists exactly the keepers with the ids their env gives; same version as the servers", checkClusterRaft},
 	{"the alert rules file is mounted where alerts run reads it, and is valid", checkClusterAlerts},
 	{"the API is published on loopback at COALITION_HTTP_ADDR's port", checkClusterAPIPort},
 	{"named volumes are declared", checkNamedVolumes},
@@ -141,48 +149,29 @@ func checkClusterRoles(p *project) error {
 	return errors.Join(errs...)
 }
 
-func checkClusterClickHouse(p *project) error {
-	ch, err := p.service(chService)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, f := range []*composeFile{p.defaults, p.fromEnv} {
-		chs := f.Services[chService]
-		for _, name := range []string{"consume", "api"} {
-			s := f.Services[name]
-			if s == nil {
-				return fmt.Errorf("no service %s", name)
-			}
-			if v, _ := s.Environment.get("CLICKHOUSE_ADDR"); v != chService+":"+chNativePort {
-				errs = append(errs, fmt.Errorf("%s: CLICKHOUSE_ADDR %q, want %s:%s", name, v, chService, chNativePort))
-			}
-			for _, pair := range [][2]string{{"CLICKHOUSE_USER", "CLICKHOUSE_USER"}, {"CLICKHOUSE_PASSWORD", "CLICKHOUSE_PASSWORD"}, {"CLICKHOUSE_DATABASE", "CLICKHOUSE_DB"}} {
-				a, _ := s.Environment.get(pair[0])
-				c, _ := chs.Environment.get(pair[1])
-				if a == "" || a != c {
-					errs = append(errs, fmt.Errorf("%s: %s %q differs from clickhouse's %s %q", name, pair[0], a, pair[1], c))
-				}
-			}
-		}
-	}
-	if ch.Healthcheck == nil {
-		errs = append(errs, errors.New("clickhouse has no healthcheck"))
-	}
-	return errors.Join(errs...)
-}
-
 func checkClusterDepends(p *project) error {
 	var errs []error
-	for _, name := range sortedKeys(clusterRoles) {
+	healthy := func(name string, deps []string) {
 		s, err := p.service(name)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			return
 		}
-		for _, dep := range append(slices.Clone(clusterNATS), chService) {
+		for _, dep := range deps {
 			if s.DependsOn[dep] != "service_healthy" {
 				errs = append(errs, fmt.Errorf("%s: depends_on %s is %q, want service_healthy", name, dep, s.DependsOn[dep]))
 			}
+		}
+	}
+	for _, name := range sortedKeys(clusterRoles) {
+		healthy(name, slices.Concat(clusterNATS, clusterReplicas))
+	}
+	for _, name := range clusterReplicas {
+		healthy(name, clusterKeepers)
+	}
+	for _, name := range slices.Concat(clusterNATS, clusterKeepers, clusterReplicas) {
+		if s, err := p.service(name); err == nil && !s.Healthcheck.usable() {
+			errs = append(errs, fmt.Errorf("%s has no healthcheck, so service_healthy never holds", name))
 		}
 	}
 	return errors.Join(errs...)
@@ -225,41 +214,87 @@ func checkClusterAPIPort(p *project) error {
 	return fmt.Errorf("api: no port published on 127.0.0.1 to COALITION_HTTP_ADDR %q", addr)
 }
 
-// TestClusterChecksCatchMistakes breaks the cluster stack in one place at a
-// time; the matching check must say so.
+// clusterFiles are the files of the cluster stack, relative to this
+// package: the compose file and what it mounts.
+var clusterFiles = []string{
+	clusterPath,
+	"cluster/alerts.yml",
+	"clickhouse/cluster/cluster.xml",
+	"clickhouse/cluster/keeper_config.xml",
+	"clickhouse/users.d/analyst.xml",
+}
+
+// TestClusterChecksCatchMistakes breaks the cluster stack (the compose file
+// or a file it mounts) in one place at a time; the matching check must say
+// so.
 func TestClusterChecksCatchMistakes(t *testing.T) {
-	orig, err := os.ReadFile(clusterPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range []struct{ check, from, to string }{
-		{"every NATS node routes to the other two", `"nats://nats-2:6222,nats://nats-3:6222"`, `"nats://nats-2:6222"`},
-		{"every NATS node routes to the other two", `"--server_name", "nats-3"`, `"--server_name", "nats-9"`},
-		{"every service lists the three nodes in NATS_URL, with R3 streams", "NATS_URL: nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222", "NATS_URL: nats://nats-1:4222,nats://nats-2:4222"},
-		{"every service lists the three nodes in NATS_URL, with R3 streams", `COALITION_STREAM_REPLICAS: "3"`, `COALITION_STREAM_REPLICAS: "1"`},
-		{"each service runs its role", `command: ["consume"]`, `command: ["serve"]`},
-		{"ClickHouse address and credentials match the clickhouse service", "CLICKHOUSE_ADDR: clickhouse:9000", "CLICKHOUSE_ADDR: clickhouse:8123"},
-		{"the alert rules file is mounted where alerts run reads it, and is valid", "./alerts.yml:/etc/coalition/alerts.yml:ro", "./alerts.yml:/etc/alerts.yml:ro"},
+	const (
+		compose = clusterPath
+		chXML   = "clickhouse/cluster/cluster.xml"
+		keeper  = "clickhouse/cluster/keeper_config.xml"
+	)
+	for _, m := range []struct{ file, check, from, to string }{
+		{compose, "every NATS node routes to the other two", `"nats://nats-2:6222,nats://nats-3:6222"`, `"nats://nats-2:6222"`},
+		{compose, "every NATS node routes to the other two", `"--server_name", "nats-3"`, `"--server_name", "nats-9"`},
+		{compose, "every service lists the three nodes in NATS_URL, with R3 streams", "NATS_URL: nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222", "NATS_URL: nats://nats-1:4222,nats://nats-2:4222"},
+		{compose, "every service lists the three nodes in NATS_URL, with R3 streams", `COALITION_STREAM_REPLICAS: "3"`, `COALITION_STREAM_REPLICAS: "1"`},
+		{compose, "each service runs its role", `command: ["consume"]`, `command: ["serve"]`},
+		{compose, "ClickHouse credentials match every replica's, and the replicas mount the analyst user", "CLICKHOUSE_PASSWORD: ${CLICKHOUSE_PASSWORD:-coalition-local-only}\n    CLICKHOUSE_DEFAULT", "CLICKHOUSE_PASSWORD: ${CH_PASSWORD:-coalition-local-only}\n    CLICKHOUSE_DEFAULT"},
+		{compose, "ClickHouse credentials match every replica's, and the replicas mount the analyst user", "      - ../clickhouse/users.d/analyst.xml:/etc/clickhouse-server/users.d/analyst.xml:ro\n  clickhouse-2:", "  clickhouse-2:"},
+		{compose, "services wait for healthy NATS nodes and replicas, replicas for healthy keepers", "    clickhouse-2:\n      condition: service_healthy\n  restart", "    clickhouse-2:\n      condition: service_started\n  restart"},
+		{compose, "services wait for healthy NATS nodes and replicas, replicas for healthy keepers", "    keeper-3:\n      condition: service_healthy\n  restart", "  restart"},
+		{compose, "CLICKHOUSE_CLUSTER is the replicas' cluster, CLICKHOUSE_ADDR lists them at their native port", "CLICKHOUSE_CLUSTER: coalition", "CLICKHOUSE_CLUSTER: default"},
+		{compose, "CLICKHOUSE_CLUSTER is the replicas' cluster, CLICKHOUSE_ADDR lists them at their native port", "CLICKHOUSE_ADDR: clickhouse-1:9000,clickhouse-2:9000", "CLICKHOUSE_ADDR: clickhouse-1:9000"},
+		{compose, "CLICKHOUSE_CLUSTER is the replicas' cluster, CLICKHOUSE_ADDR lists them at their native port", "CLICKHOUSE_ADDR: clickhouse-1:9000,clickhouse-2:9000", "CLICKHOUSE_ADDR: clickhouse-1:9000,clickhouse-2:8123"},
+		{chXML, "CLICKHOUSE_CLUSTER is the replicas' cluster, CLICKHOUSE_ADDR lists them at their native port", "</distributed_ddl>", "</distributed_ddl>\n    <tcp_port>9440</tcp_port>"},
+		{chXML, "the cluster's one shard lists exactly the replicas, logging in as Coalition", "<host>clickhouse-2</host>", "<host>clickhouse-3</host>"},
+		{chXML, "the cluster's one shard lists exactly the replicas, logging in as Coalition", "<internal_replication>true", "<internal_replication>false"},
+		{chXML, "the cluster's one shard lists exactly the replicas, logging in as Coalition", `<password from_env="CLICKHOUSE_PASSWORD"/>`, "<password/>"},
+		{chXML, "the cluster's one shard lists exactly the replicas, logging in as Coalition", "            </shard>", "            </shard>\n            <shard/>"},
+		{compose, "each replica has its own replica macro and its service name as interserver host", "CLICKHOUSE_REPLICA: clickhouse-2", "CLICKHOUSE_REPLICA: clickhouse-1"},
+		{compose, "each replica has its own replica macro and its service name as interserver host", "CLICKHOUSE_INTERSERVER_HOST: clickhouse-2", "CLICKHOUSE_INTERSERVER_HOST: localhost"},
+		{chXML, "each replica has its own replica macro and its service name as interserver host", `<replica from_env="CLICKHOUSE_REPLICA"/>`, "<replica>r1</replica>"},
+		{chXML, "each replica has its own replica macro and its service name as interserver host", "<path>/clickhouse/task_queue/ddl</path>", ""},
+		{chXML, "zookeeper lists exactly the keepers at their client port", "<host>keeper-3</host>", "<host>keeper-1</host>"},
+		{keeper, "zookeeper lists exactly the keepers at their client port", "<tcp_port>9181</tcp_port>", "<tcp_port>2181</tcp_port>"},
+		{compose, "raft_configuration lists exactly the keepers with the ids their env gives; same version as the servers", `KEEPER_SERVER_ID: "3"`, `KEEPER_SERVER_ID: "2"`},
+		{keeper, "raft_configuration lists exactly the keepers with the ids their env gives; same version as the servers", "<hostname>keeper-3</hostname>", "<hostname>keeper-4</hostname>"},
+		{keeper, "raft_configuration lists exactly the keepers with the ids their env gives; same version as the servers", "<id>3</id>", "<id>2</id>"},
+		{compose, "raft_configuration lists exactly the keepers with the ids their env gives; same version as the servers", "image: clickhouse/clickhouse-keeper:26.3", "image: clickhouse/clickhouse-keeper:25.8"},
+		{compose, "the alert rules file is mounted where alerts run reads it, and is valid", "./alerts.yml:/etc/coalition/alerts.yml:ro", "./alerts.yml:/etc/alerts.yml:ro"},
 	} {
-		if !strings.Contains(string(orig), m.from) {
-			t.Errorf("%s no longer contains %q: update this mutation", clusterPath, m.from)
+		dir := t.TempDir()
+		found := false
+		for _, f := range clusterFiles {
+			b := mustRead(t, f)
+			if f == m.file {
+				found = strings.Contains(string(b), m.from)
+				b = []byte(strings.Replace(string(b), m.from, m.to, 1))
+			}
+			dst := filepath.Join(dir, f)
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !found {
+			t.Errorf("%s no longer contains %q: update this mutation", m.file, m.from)
 			continue
 		}
-		dir := t.TempDir()
-		broken := filepath.Join(dir, "docker-compose.yml")
-		if err := os.WriteFile(broken, []byte(strings.Replace(string(orig), m.from, m.to, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "alerts.yml"), mustRead(t, "cluster/alerts.yml"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		p := loadProject(t, broken)
+		p := loadProject(t, filepath.Join(dir, clusterPath))
+		matched := false
 		for _, c := range clusterChecks {
 			if c.name == m.check {
+				matched = true
 				if err := c.check(p); err == nil {
-					t.Errorf("%q instead of %q: %q still passes", m.to, m.from, m.check)
+					t.Errorf("%s with %q instead of %q: %q still passes", m.file, m.to, m.from, m.check)
 				}
 			}
+		}
+		if !matched {
+			t.Errorf("no check named %q", m.check)
 		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 // TestXMLFilesParse checks that every XML configuration under deploy/ is
 // well-formed, and that the analyst user is read-only.
 func TestXMLFilesParse(t *testing.T) {
-	files, err := filepath.Glob("clickhouse/users.d/*.xml")
+	files, err := filepath.Glob("clickhouse/*/*.xml")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no ClickHouse user files: %v", err)
+		t.Fatalf("no ClickHouse configuration files: %v", err)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -40,6 +40,12 @@ type manifest struct {
 		Template    k8sPodTemplate    `yaml:"template"`
 		ClusterIP   string            `yaml:"clusterIP"`
 		Labels      map[string]string `yaml:"labels"`
+		// VolumeClaimTemplates are a StatefulSet's per-pod volumes.
+		VolumeClaimTemplates []struct {
+			Metadata struct {
+				Name string `yaml:"name"`
+			} `yaml:"metadata"`
+		} `yaml:"volumeClaimTemplates"`
 	} `yaml:"spec"`
 }
 
@@ -55,21 +61,25 @@ type k8sPodTemplate struct {
 	} `yaml:"metadata"`
 	Spec struct {
 		Containers []k8sContainer `yaml:"containers"`
-		Volumes    []struct {
-			Name      string `yaml:"name"`
-			ConfigMap *struct {
-				Name  string `yaml:"name"`
-				Items []struct {
-					Key string `yaml:"key"`
-				} `yaml:"items"`
-			} `yaml:"configMap"`
-		} `yaml:"volumes"`
+		Volumes    []k8sVolume    `yaml:"volumes"`
 	} `yaml:"spec"`
+}
+
+type k8sVolume struct {
+	Name      string `yaml:"name"`
+	ConfigMap *struct {
+		Name  string `yaml:"name"`
+		Items []struct {
+			Key  string `yaml:"key"`
+			Path string `yaml:"path"`
+		} `yaml:"items"`
+	} `yaml:"configMap"`
 }
 
 type k8sContainer struct {
 	Name    string   `yaml:"name"`
 	Image   string   `yaml:"image"`
+	Command []string `yaml:"command"`
 	Args    []string `yaml:"args"`
 	EnvFrom []struct {
 		ConfigMapRef *struct {
@@ -84,12 +94,20 @@ type k8sContainer struct {
 				Name string `yaml:"name"`
 				Key  string `yaml:"key"`
 			} `yaml:"secretKeyRef"`
+			FieldRef *struct {
+				FieldPath string `yaml:"fieldPath"`
+			} `yaml:"fieldRef"`
 		} `yaml:"valueFrom"`
 	} `yaml:"env"`
 	Ports []struct {
 		Name          string `yaml:"name"`
 		ContainerPort int    `yaml:"containerPort"`
 	} `yaml:"ports"`
+	VolumeMounts []struct {
+		Name      string `yaml:"name"`
+		MountPath string `yaml:"mountPath"`
+		SubPath   string `yaml:"subPath"`
+	} `yaml:"volumeMounts"`
 	LivenessProbe  *k8sProbe `yaml:"livenessProbe"`
 	ReadinessProbe *k8sProbe `yaml:"readinessProbe"`
 	Resources      struct {
@@ -103,6 +121,22 @@ type k8sProbe struct {
 		Path string `yaml:"path"`
 		Port string `yaml:"port"`
 	} `yaml:"httpGet"`
+	TCPSocket *struct {
+		Port string `yaml:"port"`
+	} `yaml:"tcpSocket"`
+}
+
+// port is the named port a probe uses, "" for none.
+func (p *k8sProbe) port() string {
+	switch {
+	case p == nil:
+		return ""
+	case p.HTTPGet != nil:
+		return p.HTTPGet.Port
+	case p.TCPSocket != nil:
+		return p.TCPSocket.Port
+	}
+	return ""
 }
 
 func loadManifests(t *testing.T, dir string) []*manifest {
@@ -193,11 +227,14 @@ var k8sChecks = []struct {
 	{"Coalition containers share one image and run known roles", checkK8sRoles},
 	{"NATS routes and NATS_URL match the StatefulSet", checkK8sNATS},
 	{"the alert rules parse", checkK8sAlerts},
+	{"CLICKHOUSE_ADDR and remote_servers name the clickhouse pods, CLICKHOUSE_CLUSTER their cluster", checkK8sClickHouse},
+	{"zookeeper and raft_configuration name the keeper pods, with ids from their ordinals", checkK8sKeeper},
 }
 
 // TestKubernetesManifests parses deploy/k8s and checks that its objects
 // reference each other consistently: images, ports, probes, secrets,
-// config maps, the NATS cluster's routes, and the alert rules.
+// config maps, the NATS cluster's routes, the alert rules, and the
+// replicated ClickHouse with its Keeper.
 func TestKubernetesManifests(t *testing.T) {
 	ms := loadManifests(t, k8sDir)
 	for _, c := range k8sChecks {
@@ -245,6 +282,9 @@ func checkK8sRefs(ms []*manifest) error {
 				}
 			}
 		}
+		if err := checkK8sMounts(w, cms); err != nil {
+			errs = append(errs, err)
+		}
 		for _, v := range w.Spec.Template.Spec.Volumes {
 			if v.ConfigMap == nil {
 				continue
@@ -258,6 +298,43 @@ func checkK8sRefs(ms []*manifest) error {
 				if _, ok := cm.Data[it.Key]; !ok {
 					errs = append(errs, fmt.Errorf("%s: volume %s wants key %q, which ConfigMap %s lacks", w, v.Name, it.Key, cm.Metadata.Name))
 				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkK8sMounts checks that every volume mount names a volume of the pod
+// or a claim template, and that a subPath into a config map is one of its
+// files.
+func checkK8sMounts(w *manifest, cms map[string]*manifest) error {
+	var errs []error
+	for _, c := range w.Spec.Template.Spec.Containers {
+		for _, vm := range c.VolumeMounts {
+			i := slices.IndexFunc(w.Spec.Template.Spec.Volumes, func(v k8sVolume) bool { return v.Name == vm.Name })
+			if i < 0 {
+				claim := false
+				for _, t := range w.Spec.VolumeClaimTemplates {
+					claim = claim || t.Metadata.Name == vm.Name
+				}
+				if !claim {
+					errs = append(errs, fmt.Errorf("%s: container %s mounts %q, which is no volume or claim template", w, c.Name, vm.Name))
+				}
+				continue
+			}
+			v := w.Spec.Template.Spec.Volumes[i]
+			if vm.SubPath == "" || v.ConfigMap == nil || cms[v.ConfigMap.Name] == nil {
+				continue
+			}
+			var files []string
+			for _, it := range v.ConfigMap.Items {
+				files = append(files, it.Path)
+			}
+			if len(v.ConfigMap.Items) == 0 {
+				files = sortedKeys(cms[v.ConfigMap.Name].Data)
+			}
+			if !slices.Contains(files, vm.SubPath) {
+				errs = append(errs, fmt.Errorf("%s: container %s mounts subPath %q of ConfigMap %s, which has %v", w, c.Name, vm.SubPath, v.ConfigMap.Name, files))
 			}
 		}
 	}
@@ -305,10 +382,10 @@ func checkK8sPods(ms []*manifest) error {
 				ports[p.Name] = true
 			}
 			for what, pr := range map[string]*k8sProbe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-				if pr == nil || pr.HTTPGet == nil {
-					errs = append(errs, fmt.Errorf("%s: container %s has no %s probe", w, c.Name, what))
-				} else if !ports[pr.HTTPGet.Port] {
-					errs = append(errs, fmt.Errorf("%s: %s probe on port %q, which container %s does not declare", w, what, pr.HTTPGet.Port, c.Name))
+				if pr.port() == "" {
+					errs = append(errs, fmt.Errorf("%s: container %s has no %s probe (httpGet or tcpSocket)", w, c.Name, what))
+				} else if !ports[pr.port()] {
+					errs = append(errs, fmt.Errorf("%s: %s probe on port %q, which container %s does not declare", w, what, pr.port(), c.Name))
 				}
 			}
 			if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" || c.Resources.Limits["memory"] == "" {
@@ -415,6 +492,10 @@ func checkK8sAlerts(ms []*manifest) error {
 // TestKubernetesChecksCatchMistakes breaks one manifest in one place at a
 // time; the matching check must say so.
 func TestKubernetesChecksCatchMistakes(t *testing.T) {
+	const (
+		chk    = "CLICKHOUSE_ADDR and remote_servers name the clickhouse pods, CLICKHOUSE_CLUSTER their cluster"
+		keeper = "zookeeper and raft_configuration name the keeper pods, with ids from their ordinals"
+	)
 	for _, m := range []struct{ file, check, from, to string }{
 		{"coalition.yaml", "secret and config map references resolve", "key: write-token", "key: writetoken"},
 		{"coalition.yaml", "services select pods and reach named ports", "      targetPort: http", "      targetPort: web"},
@@ -423,6 +504,24 @@ func TestKubernetesChecksCatchMistakes(t *testing.T) {
 		{"coalition.yaml", "NATS routes and NATS_URL match the StatefulSet", ",nats://nats-2.nats-cluster.coalition.svc:4222", ""},
 		{"nats.yaml", "NATS routes and NATS_URL match the StatefulSet", "  replicas: 3\n  podManagementPolicy", "  replicas: 5\n  podManagementPolicy"},
 		{"coalition.yaml", "the alert rules parse", "threshold: 3", "threshold: 0"},
+		{"clickhouse.yaml", "secret and config map references resolve", "subPath: cluster.xml", "subPath: config.xml"},
+		{"clickhouse.yaml", "secret and config map references resolve", "            - name: data\n              mountPath: /var/lib/clickhouse\n            # One file", "            - name: state\n              mountPath: /var/lib/clickhouse\n            # One file"},
+		{"clickhouse.yaml", "workload selectors match their pods; probes use declared ports; resources requested", "            tcpSocket:\n              port: client", "            tcpSocket:\n              port: clients"},
+		{"coalition.yaml", chk, ",clickhouse-1.clickhouse.coalition.svc.cluster.local:9000", ""},
+		{"coalition.yaml", chk, "CLICKHOUSE_CLUSTER: coalition", "CLICKHOUSE_CLUSTER: default"},
+		{"clickhouse.yaml", chk, "  replicas: 2\n", "  replicas: 3\n"},
+		{"clickhouse.yaml", chk, "<host>clickhouse-1.clickhouse.coalition.svc.cluster.local</host>", "<host>clickhouse-1.clickhouse</host>"},
+		{"clickhouse.yaml", chk, "  clusterIP: None\n  publishNotReadyAddresses: true\n  selector:\n    app: clickhouse\n", "  selector:\n    app: clickhouse\n"},
+		{"clickhouse.yaml", chk, "value: $(POD_NAME).clickhouse.coalition.svc.cluster.local", "value: $(POD_NAME)"},
+		{"clickhouse.yaml", chk, "            - name: CLICKHOUSE_REPLICA\n              value: $(POD_NAME)", "            - name: CLICKHOUSE_REPLICA\n              value: clickhouse"},
+		{"clickhouse.yaml", chk, `<password from_env="CLICKHOUSE_PASSWORD"/>`, "<password/>"},
+		{"clickhouse.yaml", keeper, "<host>clickhouse-keeper-2.clickhouse-keeper.coalition.svc.cluster.local</host>", "<host>clickhouse-keeper-0.clickhouse-keeper.coalition.svc.cluster.local</host>"},
+		{"clickhouse.yaml", keeper, "            <tcp_port>9181</tcp_port>", "            <tcp_port>2181</tcp_port>"},
+		{"clickhouse.yaml", keeper, "<hostname>clickhouse-keeper-2.clickhouse-keeper.coalition.svc.cluster.local</hostname>", "<hostname>clickhouse-keeper-3.clickhouse-keeper.coalition.svc.cluster.local</hostname>"},
+		{"clickhouse.yaml", keeper, "<id>3</id>", "<id>4</id>"},
+		{"clickhouse.yaml", keeper, "${HOSTNAME##*-} + 1 ))", "${HOSTNAME##*-} ))"},
+		{"clickhouse.yaml", keeper, "  replicas: 3\n", "  replicas: 5\n"},
+		{"clickhouse.yaml", keeper, "image: clickhouse/clickhouse-keeper:26.3", "image: clickhouse/clickhouse-keeper:25.8"},
 	} {
 		dir := t.TempDir()
 		files, _ := filepath.Glob(filepath.Join(k8sDir, "*.yaml"))
@@ -445,12 +544,17 @@ func TestKubernetesChecksCatchMistakes(t *testing.T) {
 			continue
 		}
 		ms := loadManifests(t, dir)
+		matched := false
 		for _, c := range k8sChecks {
 			if c.name == m.check {
+				matched = true
 				if err := c.check(ms); err == nil {
 					t.Errorf("%s with %q instead of %q: %q still passes", m.file, m.to, m.from, m.check)
 				}
 			}
+		}
+		if !matched {
+			t.Errorf("no check named %q", m.check)
 		}
 	}
 }
