@@ -144,6 +144,15 @@ func TestClusterMode(t *testing.T) {
 	if n := res.Rows[0][0].(uint64); n != uint64(batches) {
 		t.Errorf("ingest marks %d, want %d: identical mark blocks were dropped", n, batches)
 	}
+	// Large coalitions' status goes through a work table on the connected
+	// server, filled from the Distributed table.
+	stores[1].SetSlicing(0, 150)
+	sliced, err := stores[1].CountryStatusLive(ctx, coalition, time.Now())
+	stores[1].SetSlicing(1<<62, 1)
+	if err != nil {
+		t.Fatalf("sliced status in cluster mode: %v", err)
+	}
+	testkit.CompareStatus(t, sliced, schema.FoldAsOf(coalition, evs, time.Now()))
 	// The snapshot the read on replica 2 stored is current on both
 	// replicas: their block numbers agree, and so do the marks.
 	if err := stores[0].Exec(ctx, "SYSTEM SYNC REPLICA coalition.status_snapshots_local"); err != nil {
@@ -308,6 +317,12 @@ func TestClusterMigrateWithAReplicaDown(t *testing.T) {
 	if err := reps.Start(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
+	// Again, as a restarted process would, with the default DDL timeout.
+	s, err = clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs, Database: "coalition", Cluster: testkit.ReplicaCluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	if err := s.Migrate(ctx); err != nil {
 		b, _ := os.ReadFile(filepath.Join(reps.Dir(1), "log", "clickhouse-server.err.log"))
 		t.Fatalf("migrate with both replicas up: %v\nreplica r2's log:\n%s", err, b)
