@@ -345,4 +345,3 @@ func TestClusterMigrateWithAReplicaDown(t *testing.T) {
 	}
 	testkit.CompareStatus(t, got, schema.FoldAsOf("down", evs, time.Now()))
 }
-
