@@ -1,9 +1,14 @@
 package clickhouse
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // Cluster mode (Config.Cluster): Coalition's tables on a ClickHouse
@@ -112,4 +117,112 @@ func (s *Store) localTable(table string) string {
 		return table + "_local"
 	}
 	return table
+}
+
+// Status snapshots in cluster mode. On one server a snapshot is exact
+// because InsertEvents writes a batch's events before its ingest mark: a
+// reader that counts the mark sees the events. Replicas copy the two tables
+// independently, so a replica may have a batch's mark and not yet its
+// events. A snapshot is therefore computed and stored only by a server that
+// is caught up (caughtUp): after reading the marks, its replication log
+// for events_local is read to the end and no part is waiting to be
+// fetched, so every batch whose mark it counted is in its events. Every
+// statement of that refresh runs on that one server (pinServer), not
+// wherever the shared pool's connections lead after a fail-over.
+
+// serverPools holds a connection pool to each server alone, opened when
+// first used.
+type serverPools struct {
+	addrs []string
+	open  func(addr string) (driver.Conn, error)
+	mu    sync.Mutex
+	conns map[string]driver.Conn
+}
+
+func (p *serverPools) get(addr string) (driver.Conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.conns[addr]; ok {
+		return c, nil
+	}
+	c, err := p.open(addr)
+	if err != nil {
+		return nil, err
+	}
+	if p.conns == nil {
+		p.conns = map[string]driver.Conn{}
+	}
+	p.conns[addr] = c
+	return c, nil
+}
+
+func (p *serverPools) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, c := range p.conns {
+		errs = append(errs, c.Close())
+	}
+	p.conns = nil
+	return errors.Join(errs...)
+}
+
+type pinnedConn struct{}
+
+// c returns the connection a statement runs on: the server ctx is pinned
+// to, if any, else the shared pool.
+func (s *Store) c(ctx context.Context) driver.Conn {
+	if c, ok := ctx.Value(pinnedConn{}).(driver.Conn); ok {
+		return c
+	}
+	return s.conn
+}
+
+// pinServer returns ctx pinned to the first server, in address order, that
+// answers: every statement run with it goes to that server. Outside
+// cluster mode it returns ctx.
+func (s *Store) pinServer(ctx context.Context) (context.Context, error) {
+	if s.servers == nil {
+		return ctx, nil
+	}
+	if _, ok := ctx.Value(pinnedConn{}).(driver.Conn); ok {
+		return ctx, nil
+	}
+	var errs []error
+	for _, addr := range s.servers.addrs {
+		c, err := s.servers.get(addr)
+		if err == nil {
+			err = c.Ping(ctx)
+		}
+		if err == nil {
+			return context.WithValue(ctx, pinnedConn{}, c), nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+	}
+	return ctx, fmt.Errorf("no server of cluster %s answers: %w", s.cluster, errors.Join(errs...))
+}
+
+// caughtUp reports whether the server ctx is pinned to has every part of
+// the events table that its replication log names, up to the log's end now
+// (see above). marks is the coalition's ingest marks read before: with no
+// mark, an empty log says nothing is missing. It also says why not.
+func (s *Store) caughtUp(ctx context.Context, marks uint64) (bool, string, error) {
+	q, err := Bind("SELECT inserts_in_queue, log_pointer, log_max_index FROM system.replicas WHERE database = currentDatabase() AND table = @table",
+		map[string]any{"table": s.localTable("events")})
+	if err != nil {
+		return false, "", err
+	}
+	var queued uint32
+	var pointer, maxIndex uint64
+	if err := s.c(ctx).QueryRow(ctx, q).Scan(&queued, &pointer, &maxIndex); err != nil {
+		return false, "", fmt.Errorf("read the replication state of %s: %w", s.localTable("events"), err)
+	}
+	switch {
+	case queued > 0:
+		return false, fmt.Sprintf("%d parts of events to fetch", queued), nil
+	case pointer <= maxIndex && (pointer > 0 || marks > 0):
+		// log_pointer is one past the last entry read; an empty log reads 0, 0.
+		return false, fmt.Sprintf("replication log read to %d of %d", pointer, maxIndex+1), nil
+	}
+	return true, "", nil
 }

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -68,7 +69,14 @@ func (s *Store) RunStatusRefresher(ctx context.Context, cfg RefresherConfig) err
 				continue
 			}
 			start := time.Now()
-			if _, _, err := s.refresh(ctx, c, cur, now); err != nil {
+			_, _, err := s.refresh(ctx, c, cur, now)
+			if errors.Is(err, errBehind) {
+				// Not a failure: try again once the duty cycle allows.
+				notBefore[c] = time.Now().Add(time.Duration(float64(time.Since(start)) * (1/cfg.Duty - 1)))
+				log.Debug("status refresher: replica catching up", "coalition", c, "err", err)
+				continue
+			}
+			if err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}

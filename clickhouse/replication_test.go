@@ -345,3 +345,78 @@ func TestClusterMigrateWithAReplicaDown(t *testing.T) {
 	}
 	testkit.CompareStatus(t, got, schema.FoldAsOf("down", evs, time.Now()))
 }
+
+// TestClusterSnapshotOnALaggingReplica: a replica that has a batch's ingest
+// mark but not yet its events (fetches stopped, as while it catches up)
+// must not store the status it computes as current; once it has caught up,
+// both replicas give the status of every event.
+func TestClusterSnapshotOnALaggingReplica(t *testing.T) {
+	t.Parallel()
+	reps := testkit.ClickHouseReplicas(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var stores []*clickhouse.Store
+	for _, addr := range reps.Addrs {
+		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: "coalition", Cluster: testkit.ReplicaCluster})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	if err := stores[0].Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const coalition = "lag"
+	r := rand.New(rand.NewPCG(4, 4))
+	evs := eventgen.Events(r, 300, eventgen.Options{Coalitions: []string{coalition}, Commitments: 15, Revisions: true})
+	insert := func(s *clickhouse.Store, part []schema.Event) {
+		t.Helper()
+		if err := s.InsertEvents(ctx, rowsOf(t, part)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec := func(s *clickhouse.Store, q string) {
+		t.Helper()
+		if err := s.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	insert(stores[0], evs[:100])
+	exec(stores[1], "SYSTEM SYNC REPLICA coalition.events_local")
+	exec(stores[1], "SYSTEM STOP FETCHES coalition.events_local")
+	insert(stores[0], evs[100:200]) // on r1; r2 has its mark, not its events
+	insert(stores[1], evs[200:])    // on r2
+	exec(stores[1], "SYSTEM SYNC REPLICA coalition.ingest_marks_local")
+	if _, err := stores[1].CountryStatus(ctx, coalition); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[1].RefreshStatus(ctx, coalition); err == nil {
+		t.Error("RefreshStatus on a replica missing events stored a snapshot")
+	}
+	exec(stores[1], "SYSTEM START FETCHES coalition.events_local")
+	exec(stores[1], "SYSTEM SYNC REPLICA coalition.events_local")
+	exec(stores[0], "SYSTEM SYNC REPLICA coalition.events_local")
+	want := schema.FoldAsOf(coalition, evs, time.Now())
+	for i, s := range stores {
+		got, err := s.CountryStatus(ctx, coalition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("replica r%d", i+1)
+		testkit.CompareStatus(t, got, want)
+	}
+	// Caught up, the replica stores its snapshot, and it is used.
+	if _, err := stores[1].RefreshStatus(ctx, coalition); err != nil {
+		t.Fatalf("RefreshStatus on a caught-up replica: %v", err)
+	}
+	before := stores[1].StatusComputations()
+	got, err := stores[1].CountryStatus(ctx, coalition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CompareStatus(t, got, want)
+	if stores[1].StatusComputations() != before {
+		t.Error("the caught-up replica's snapshot was not used")
+	}
+}

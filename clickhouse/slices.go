@@ -53,7 +53,7 @@ func (s *Store) storedRows(ctx context.Context, coalition string) (uint64, error
 		return 0, err
 	}
 	var n uint64
-	if err := s.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+	if err := s.c(ctx).QueryRow(ctx, q).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count rows of %s: %w", coalition, err)
 	}
 	return n, nil
@@ -97,7 +97,7 @@ func (s *Store) slicedStatus(ctx context.Context, coalition string, asOf time.Ti
 			// minutes in Atomic databases unless told otherwise.
 			drop += " SYNC"
 		}
-		if derr := s.conn.Exec(dctx, drop); derr != nil && !isReadonly(derr) {
+		if derr := s.c(dctx).Exec(dctx, drop); derr != nil && !isReadonly(derr) {
 			s.log.Warn("drop status work table", "table", table, "err", derr)
 			if err == nil {
 				err = fmt.Errorf("drop status work table %s: %w", table, derr)
@@ -116,7 +116,7 @@ func (s *Store) slicedStatus(ctx context.Context, coalition string, asOf time.Ti
 		} else {
 			q = "INSERT INTO " + quoteIdent(table) + " " + q
 		}
-		if err := s.conn.Exec(ctx, q); err != nil {
+		if err := s.c(ctx).Exec(ctx, q); err != nil {
 			if k == 0 && isReadonly(err) {
 				s.log.Info("may not create the status work table; computing the status in one pass", "coalition", coalition, "err", err)
 				return s.liveStatus(ctx, coalition, asOf)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -60,7 +61,7 @@ func (s *Store) markIngest(ctx context.Context, rows []Row) error {
 		// every batch of one coalition writes the same mark.
 		ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplicate": 0}))
 	}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO ingest_marks (coalition, batches)")
+	b, err := s.c(ctx).PrepareBatch(ctx, "INSERT INTO ingest_marks (coalition, batches)")
 	if err != nil {
 		return fmt.Errorf("record ingest of stored events: %v", err)
 	}
@@ -94,7 +95,7 @@ func (s *Store) eventBlocks(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	err = s.conn.QueryRow(ctx, q).Scan(&n)
+	err = s.c(ctx).QueryRow(ctx, q).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("read the events table's parts: %w", err)
 	}
@@ -108,7 +109,7 @@ func (s *Store) ingestMarks(ctx context.Context, coalition string) (uint64, erro
 		return 0, err
 	}
 	var n uint64
-	if err := s.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+	if err := s.c(ctx).QueryRow(ctx, q).Scan(&n); err != nil {
 		return 0, fmt.Errorf("read ingest marks of %s: %w", coalition, err)
 	}
 	return n, nil
@@ -126,7 +127,7 @@ LIMIT 1`, map[string]any{"coalition": coalition, "rules": StatusRules})
 	if err != nil {
 		return Snapshot{}, nil, false, err
 	}
-	rows, err := s.conn.Query(ctx, q)
+	rows, err := s.c(ctx).Query(ctx, q)
 	if err != nil {
 		return Snapshot{}, nil, false, fmt.Errorf("read status snapshot of %s: %w", coalition, err)
 	}
@@ -157,6 +158,10 @@ func (s *Store) currentIngest(ctx context.Context, coalition string) (ingest, er
 	}
 	return ingest{m, b}, nil
 }
+
+// errBehind says a status was computed on a replica that has not caught
+// up, and so not stored as a snapshot (cluster.go).
+var errBehind = errors.New("the replica is catching up: status computed, not stored as a snapshot")
 
 // snapshotStatus returns the status as of asOf from the coalition's
 // snapshot if the snapshot is current for it: computed after the same
@@ -267,9 +272,31 @@ func (g *flightGroup) do(ctx context.Context, key string, fn func() flightResult
 func (s *Store) refreshOnce(ctx context.Context, coalition string, cur ingest, asOf time.Time) (Snapshot, []schema.CountryStatus, error) {
 	start := time.Now()
 	at := asOf.UTC().Truncate(time.Second)
+	behind := ""
+	if s.cluster != "" {
+		// Every statement on one server, which must be caught up for
+		// its answer to be stored (cluster.go); cur is read again there.
+		var err error
+		if ctx, err = s.pinServer(ctx); err != nil {
+			return Snapshot{}, nil, err
+		}
+		if cur, err = s.currentIngest(ctx, coalition); err != nil {
+			return Snapshot{}, nil, err
+		}
+		ok, why, err := s.caughtUp(ctx, cur.marks)
+		if err != nil {
+			return Snapshot{}, nil, err
+		}
+		if !ok {
+			behind = why
+		}
+	}
 	sts, err := s.computeStatus(ctx, coalition, at)
 	if err != nil {
 		return Snapshot{}, nil, err
+	}
+	if behind != "" {
+		return Snapshot{}, sts, fmt.Errorf("%w (%s)", errBehind, behind)
 	}
 	until, err := s.nextChange(ctx, coalition, at)
 	if err != nil {
@@ -281,7 +308,7 @@ func (s *Store) refreshOnce(ctx context.Context, coalition string, cur ingest, a
 	}
 	sn := Snapshot{Coalition: coalition, Marks: cur.marks, Blocks: cur.blocks, AsOf: at, ValidUntil: until, ComputedAt: time.Now().UTC().Truncate(time.Second),
 		ComputeMS: uint32(time.Since(start).Milliseconds()), Countries: uint32(len(sts))}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO status_snapshots (coalition, rules, marks, blocks, as_of, valid_until, computed_at, compute_ms, countries, body)")
+	b, err := s.c(ctx).PrepareBatch(ctx, "INSERT INTO status_snapshots (coalition, rules, marks, blocks, as_of, valid_until, computed_at, compute_ms, countries, body)")
 	if err != nil {
 		return sn, sts, fmt.Errorf("store status snapshot: %w", err)
 	}
@@ -317,7 +344,7 @@ WHERE coalition = @coalition`, map[string]any{"coalition": coalition, "as_of": a
 	}
 	var nd, nr time.Time
 	var deadlines, reports uint64
-	if err := s.conn.QueryRow(ctx, q).Scan(&nd, &deadlines, &nr, &reports); err != nil {
+	if err := s.c(ctx).QueryRow(ctx, q).Scan(&nd, &deadlines, &nr, &reports); err != nil {
 		return time.Time{}, fmt.Errorf("next status change of %s: %w", coalition, err)
 	}
 	out := maxValidUntil
@@ -335,7 +362,7 @@ WHERE coalition = @coalition`, map[string]any{"coalition": coalition, "as_of": a
 // sorted by coalition. The refresher uses it to find stale snapshots.
 func (s *Store) Snapshots(ctx context.Context) (map[string]uint64, map[string]Snapshot, error) {
 	marks := map[string]uint64{}
-	rows, err := s.conn.Query(ctx, "SELECT coalition, sum(batches) FROM ingest_marks GROUP BY coalition")
+	rows, err := s.c(ctx).Query(ctx, "SELECT coalition, sum(batches) FROM ingest_marks GROUP BY coalition")
 	if err != nil {
 		return nil, nil, fmt.Errorf("read ingest marks: %w", err)
 	}
@@ -367,7 +394,7 @@ GROUP BY coalition`, map[string]any{"rules": StatusRules})
 		return nil, nil, err
 	}
 	snaps := map[string]Snapshot{}
-	rows, err = s.conn.Query(ctx, q)
+	rows, err = s.c(ctx).Query(ctx, q)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read status snapshots: %w", err)
 	}

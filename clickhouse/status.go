@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,6 +40,10 @@ func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf ti
 		return s.computeStatus(ctx, coalition, asOf) // a question about another time
 	}
 	_, sts, err = s.refresh(ctx, coalition, cur, asOf)
+	if errors.Is(err, errBehind) && sts != nil {
+		s.log.Debug("status computed on a replica catching up; not stored", "coalition", coalition, "err", err)
+		return sts, nil
+	}
 	if err != nil && sts != nil {
 		// Computed, but not stored (a read-only user, say): still the answer.
 		s.log.Warn("status computed but its snapshot not stored", "coalition", coalition, "err", err)
@@ -173,7 +178,7 @@ func (s *Store) queryText(ctx context.Context, name, text string, params map[str
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", name, err)
 	}
-	rows, err := s.conn.Query(ctx, text)
+	rows, err := s.c(ctx).Query(ctx, text)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", name, err)
 	}

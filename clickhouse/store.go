@@ -37,6 +37,7 @@ type Store struct {
 	db         string
 	cluster    string
 	ddlTimeout time.Duration
+	servers    *serverPools // cluster mode: a pool for each server alone
 	log        *slog.Logger
 	slicing    slicing
 	flight     flightGroup
@@ -76,10 +77,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			"distributed_ddl_task_timeout": int(cfg.DDLTimeout.Seconds() + 0.5),
 		}
 	}
-	open := func(db string) (driver.Conn, error) {
+	openAddrs := func(db string, addrs []string) (driver.Conn, error) {
 		return ch.Open(&ch.Options{
 			Settings:         settings,
-			Addr:             cfg.Addrs,
+			Addr:             addrs,
 			Protocol:         ch.Native,
 			Auth:             ch.Auth{Database: db, Username: cfg.User, Password: cfg.Password},
 			DialTimeout:      5 * time.Second,
@@ -90,6 +91,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			MaxIdleConns:     4,
 		})
 	}
+	open := func(db string) (driver.Conn, error) { return openAddrs(db, cfg.Addrs) }
 	conn, err := open(cfg.Database)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
@@ -111,6 +113,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("clickhouse at %v: ping: %w", cfg.Addrs, err)
 	}
 	st := &Store{conn: conn, db: cfg.Database, cluster: cfg.Cluster, ddlTimeout: cfg.DDLTimeout, log: cfg.Logger, slicing: slicing{slicedRows, rowsPerSlice}}
+	if cfg.Cluster != "" {
+		st.servers = &serverPools{addrs: cfg.Addrs, open: func(addr string) (driver.Conn, error) {
+			return openAddrs(cfg.Database, []string{addr})
+		}}
+	}
 	if v, err := conn.ServerVersion(); err == nil {
 		st.version = [2]int{int(v.Version.Major), int(v.Version.Minor)}
 	}
@@ -144,7 +151,13 @@ func dialInOrder(ctx context.Context, connID int, opt *ch.Options, dial ch.Dial)
 }
 
 // Close closes the connections.
-func (s *Store) Close() error { return s.conn.Close() }
+func (s *Store) Close() error {
+	err := s.conn.Close()
+	if s.servers != nil {
+		err = errors.Join(err, s.servers.close())
+	}
+	return err
+}
 
 // Ping checks that ClickHouse answers.
 func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
