@@ -420,3 +420,69 @@ func TestClusterSnapshotOnALaggingReplica(t *testing.T) {
 		t.Error("the caught-up replica's snapshot was not used")
 	}
 }
+
+// TestClusterInsertQuorum: with InsertQuorum 2 an insert returns only once
+// both replicas have it; with one replica down it fails with an error the
+// consumer retries (not a refusal, which would dead-letter the events),
+// and succeeds again once the replica is back.
+func TestClusterInsertQuorum(t *testing.T) {
+	t.Parallel()
+	reps := testkit.ClickHouseReplicas(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs, Database: "coalition", Cluster: testkit.ReplicaCluster, InsertQuorum: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs := eventgen.Events(rand.New(rand.NewPCG(6, 6)), 300, eventgen.Options{Coalitions: []string{"quorum"}, Commitments: 10})
+	if err := s.InsertEvents(ctx, rowsOf(t, evs[:100])); err != nil {
+		t.Fatal(err)
+	}
+	// Both have it without waiting for replication.
+	r2, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs[1:], Database: "coalition", Cluster: testkit.ReplicaCluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r2.RunSQL(ctx, "SELECT count() FROM coalition.events_local")
+	r2.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Rows[0][0].(uint64); n != 100 {
+		t.Errorf("replica r2 has %d rows right after a quorum insert of 100", n)
+	}
+	if err := reps.Stop(1); err != nil {
+		t.Logf("stop replica r2: %v", err)
+	}
+	err = s.InsertEvents(ctx, rowsOf(t, evs[100:200]))
+	if err == nil {
+		t.Fatal("an insert with quorum 2 and one replica down succeeded")
+	}
+	if clickhouse.IsRefusal(err) {
+		t.Fatalf("too few replicas for the quorum taken for a refusal of the events: %v", err)
+	}
+	t.Logf("with r2 down: %v", err)
+	if err := reps.Start(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := s.InsertEvents(ctx, rowsOf(t, evs[100:]))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("insert with both replicas back: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	got, err := s.CountryStatus(ctx, "quorum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CompareStatus(t, got, schema.FoldAsOf("quorum", evs, time.Now()))
+}

@@ -28,7 +28,14 @@ type Config struct {
 	// stops with an error (see execDDL); creating the database does not,
 	// since a server that is down creates it from the queue when back.
 	DDLTimeout time.Duration
-	Logger     *slog.Logger
+	// InsertQuorum, in cluster mode, is how many replicas of a shard must
+	// have written an INSERT before it returns (insert_quorum). 0 or 1:
+	// one, so an ack means the rows are on one replica, which copies them
+	// to the others; losing that replica's disk before then loses them.
+	// 2 or more closes that gap at the price of refusing writes (retried)
+	// while fewer replicas are up.
+	InsertQuorum int
+	Logger       *slog.Logger
 }
 
 // Store reads and writes Coalition's tables. It is safe for concurrent use.
@@ -75,6 +82,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			// ON CLUSTER DDL waits this long for every server, then
 			// fails; servers that were down run it when they return.
 			"distributed_ddl_task_timeout": int(cfg.DDLTimeout.Seconds() + 0.5),
+		}
+		if cfg.InsertQuorum > 1 {
+			settings["insert_quorum"] = cfg.InsertQuorum
+			// Fail, to be retried, rather than wait ten minutes for a
+			// replica that went away mid-insert.
+			settings["insert_quorum_timeout"] = 30_000
 		}
 	}
 	openAddrs := func(db string, addrs []string) (driver.Conn, error) {
@@ -299,24 +312,38 @@ func IsRefusal(err error) bool {
 // transientCodes are the exceptions that say the server or cluster cannot
 // take a write at the moment, whatever the rows: a table being made again
 // by a migration, a replica that lost ZooKeeper and went read-only, a shard
-// whose replicas cannot be reached, too many parts, memory, a timeout.
+// whose replicas cannot be reached, too few replicas for the insert quorum,
+// a full disk, too many parts, memory, a timeout, a server shutting down.
 // The consumer retries them like an outage instead of looking for a poison
-// event among the rows.
+// event among the rows: dead-lettering good events for a full disk would
+// be worse than waiting. (A batch too large for the server's memory limit
+// would wait for ever too; a batch is at most --batch events of at most
+// schema's size limit, far below ClickHouse's default limit.)
 var transientCodes = map[int32]bool{
 	codeUnknownTable: true,
 	81:               true, // UNKNOWN_DATABASE
+	173:              true, // CANNOT_ALLOCATE_MEMORY
 	codeTimeout:      true, // TIMEOUT_EXCEEDED
 	164:              true, // READONLY
 	202:              true, // TOO_MANY_SIMULTANEOUS_QUERIES
+	203:              true, // NO_FREE_CONNECTION
 	209:              true, // SOCKET_TIMEOUT
 	210:              true, // NETWORK_ERROR
 	225:              true, // NO_ZOOKEEPER
+	236:              true, // ABORTED (a server shutting down mid-insert)
 	241:              true, // MEMORY_LIMIT_EXCEEDED
 	242:              true, // TABLE_IS_READ_ONLY
+	243:              true, // NOT_ENOUGH_SPACE
 	252:              true, // TOO_MANY_PARTS
 	279:              true, // ALL_CONNECTION_TRIES_FAILED
+	285:              true, // TOO_FEW_LIVE_REPLICAS (insert_quorum)
+	286:              true, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
+	289:              true, // REPLICA_IS_NOT_IN_QUORUM
 	319:              true, // UNKNOWN_STATUS_OF_INSERT
+	394:              true, // QUERY_WAS_CANCELLED
 	425:              true, // SYSTEM_ERROR
+	439:              true, // CANNOT_SCHEDULE_TASK
+	473:              true, // DEADLOCK_AVOIDED (a lock held by a migration)
 	497:              true, // ACCESS_DENIED
 	516:              true, // AUTHENTICATION_FAILED
 	999:              true, // KEEPER_EXCEPTION

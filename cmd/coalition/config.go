@@ -86,6 +86,7 @@ type commonConfig struct {
 	CHPassword string
 	CHDatabase string
 	CHCluster  string
+	CHQuorum   int
 }
 
 func (c *commonConfig) register(f *flags) {
@@ -106,6 +107,7 @@ func (c *commonConfig) register(f *flags) {
 	f.str(&c.CHPassword, "clickhouse-password", "CLICKHOUSE_PASSWORD", "", "ClickHouse password")
 	f.str(&c.CHDatabase, "clickhouse-database", "CLICKHOUSE_DATABASE", "coalition", "ClickHouse database")
 	f.str(&c.CHCluster, "clickhouse-cluster", "CLICKHOUSE_CLUSTER", "", "ClickHouse cluster (in the servers' remote_servers) to run on: replicated tables with Distributed tables in front, DDL ON CLUSTER; needs --clickhouse-addr")
+	f.int(&c.CHQuorum, "clickhouse-insert-quorum", "CLICKHOUSE_INSERT_QUORUM", 0, "with --clickhouse-cluster: replicas of a shard that must have an insert before the consumer acks it (insert_quorum); 0: one")
 }
 
 func (c *commonConfig) logger(w io.Writer) (*slog.Logger, error) {
@@ -130,7 +132,7 @@ func (c *commonConfig) clickhouseConfig(addrs []string, local bool, log *slog.Lo
 	if local {
 		cluster = ""
 	}
-	return clickhouse.Config{Addrs: addrs, User: c.CHUser, Password: c.CHPassword, Database: c.CHDatabase, Cluster: cluster, Logger: log}
+	return clickhouse.Config{Addrs: addrs, User: c.CHUser, Password: c.CHPassword, Database: c.CHDatabase, Cluster: cluster, InsertQuorum: c.CHQuorum, Logger: log}
 }
 
 func splitList(s string) []string {
