@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,7 +219,9 @@ func BenchmarkJetStreamPublish(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer nc.Close()
-			js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+			var failed atomic.Int64
+			js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
+				jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { failed.Add(1) }))
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			for {
@@ -247,6 +250,9 @@ func BenchmarkJetStreamPublish(b *testing.B) {
 				b.Fatal("PubAcks did not arrive")
 			}
 			b.StopTimer()
+			if n := failed.Load(); n > 0 {
+				b.Fatalf("%d of %d publishes failed", n, b.N)
+			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}

@@ -73,11 +73,13 @@ func TestClickHouseReplicaLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
-		if i == 1 { // the replica that was stopped catches up first
-			if err := store.Exec(ctx, "SYSTEM SYNC REPLICA coalition.events_local"); err != nil {
-				t.Fatal(err)
-			}
-			// And is the one read: no other replica to fall back on.
+		// Each replica first fetches what the other took: after r1
+		// returned, the writer's new connections went back to it.
+		if err := store.Exec(ctx, "SYSTEM SYNC REPLICA coalition.events_local"); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 { // the replica that was stopped
+			// is read alone: no other replica to fall back on.
 			if err := reps.Stop(1); err != nil {
 				t.Logf("stop replica r2: %v", err)
 			}

@@ -28,22 +28,7 @@ type Replicas struct {
 func ClickHouseReplicas(tb testing.TB, n int) *Replicas {
 	tb.Helper()
 	zk := ZooKeeper(tb)
-	ports := freePorts(tb, 3*n) // native, HTTP and interserver of each replica
-	natives := ports[:n]
 	r := &Replicas{}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	for i := range n {
-		opts := clickhouse.LocalOptions{Dir: tb.TempDir(), TCPPort: natives[i], HTTPPort: ports[n+i],
-			ExtraConfig: ReplicaConfig(zk, fmt.Sprintf("r%d", i+1), ports[2*n+i], natives)}
-		srv, err := clickhouse.StartLocal(ctx, opts)
-		if err != nil {
-			tb.Fatalf("testkit: start replica %d: %v", i+1, err)
-		}
-		r.servers = append(r.servers, srv)
-		r.opts = append(r.opts, opts)
-		r.Addrs = append(r.Addrs, srv.Addr())
-	}
 	tb.Cleanup(func() {
 		for _, s := range r.servers {
 			if s != nil {
@@ -51,7 +36,42 @@ func ClickHouseReplicas(tb testing.TB, n int) *Replicas {
 			}
 		}
 	})
-	return r
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// The ports are picked before the servers bind them (each server's
+	// configuration names the others'), so another test may take one
+	// meanwhile: then start again on other ports.
+	for attempt := 1; ; attempt++ {
+		err := r.start(ctx, tb, zk, n)
+		if err == nil {
+			return r
+		}
+		for _, s := range r.servers {
+			s.Stop()
+		}
+		r.servers, r.opts, r.Addrs = nil, nil, nil
+		if attempt == 3 {
+			tb.Fatalf("testkit: start %d ClickHouse replicas: %v", n, err)
+		}
+		tb.Logf("testkit: start %d ClickHouse replicas (attempt %d): %v; trying other ports", n, attempt, err)
+	}
+}
+
+func (r *Replicas) start(ctx context.Context, tb testing.TB, zk string, n int) error {
+	ports := freePorts(tb, 3*n) // native, HTTP and interserver of each replica
+	natives := ports[:n]
+	for i := range n {
+		opts := clickhouse.LocalOptions{Dir: tb.TempDir(), TCPPort: natives[i], HTTPPort: ports[n+i],
+			ExtraConfig: ReplicaConfig(zk, fmt.Sprintf("r%d", i+1), ports[2*n+i], natives)}
+		srv, err := clickhouse.StartLocal(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("replica %d: %w", i+1, err)
+		}
+		r.servers = append(r.servers, srv)
+		r.opts = append(r.opts, opts)
+		r.Addrs = append(r.Addrs, srv.Addr())
+	}
+	return nil
 }
 
 // Stop stops replica i (from 0).
@@ -86,7 +106,7 @@ func ReplicaConfig(zk, name string, interserver int, natives []int) string {
 		replicas += fmt.Sprintf("<replica><host>127.0.0.1</host><port>%d</port></replica>", p)
 	}
 	zkHost, zkPort, _ := net.SplitHostPort(zk)
-	return fmt.Sprintf(`<zookeeper><node><host>%s</host><port>%s</port></node><session_timeout_ms>10000</session_timeout_ms></zookeeper>
+	return fmt.Sprintf(`<zookeeper><node><host>%s</host><port>%s</port></node><session_timeout_ms>30000</session_timeout_ms></zookeeper>
     <macros><shard>1</shard><replica>%s</replica></macros>
     <remote_servers><%s><shard><internal_replication>true</internal_replication>%s</shard></%s></remote_servers>
     <interserver_http_host>127.0.0.1</interserver_http_host>

@@ -41,7 +41,7 @@ func ZooKeeper(tb testing.TB) string {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cfg := filepath.Join(dir, "zoo.cfg")
-	conf := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n", filepath.Join(dir, "data"), port)
+	conf := fmt.Sprintf("tickTime=500\nmaxSessionTimeout=60000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n", filepath.Join(dir, "data"), port)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
 	}
