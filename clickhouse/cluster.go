@@ -226,3 +226,28 @@ func (s *Store) caughtUp(ctx context.Context, marks uint64) (bool, string, error
 	}
 	return true, "", nil
 }
+
+// clusterShards returns the number of shards of the store's cluster as the
+// connected server defines it, and an error that says so if the server
+// does not know the cluster.
+func (s *Store) clusterShards(ctx context.Context) (int, error) {
+	q, err := Bind("SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = @cluster", map[string]any{"cluster": s.cluster})
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read cluster %s: %w", s.cluster, err)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("cluster %s is not in the server's remote_servers (system.clusters)", s.cluster)
+	}
+	return int(n), nil
+}
+
+// keepsSnapshots reports whether status snapshots can be exact here. On a
+// cluster of several shards a server's replication state says nothing of
+// the other shards' replicas, whose events a status reads too, so the
+// status is always computed there (slower, never stale). One shard with any
+// number of replicas keeps snapshots.
+func (s *Store) keepsSnapshots() bool { return s.cluster == "" || s.shards == 1 }

@@ -26,6 +26,11 @@ type RefresherConfig struct {
 // (CountryStatusAsOf) instead of computing it. Errors are logged and the
 // refresh tried again at the next check; it returns nil when ctx ends.
 func (s *Store) RunStatusRefresher(ctx context.Context, cfg RefresherConfig) error {
+	if !s.keepsSnapshots() {
+		s.log.Info("status refresher off: snapshots are not kept on a cluster of several shards", "cluster", s.cluster, "shards", s.shards)
+		<-ctx.Done()
+		return nil
+	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}

@@ -486,3 +486,61 @@ func TestClusterInsertQuorum(t *testing.T) {
 	}
 	testkit.CompareStatus(t, got, schema.FoldAsOf("quorum", evs, time.Now()))
 }
+
+// TestClusterTwoShards runs cluster mode on two shards of one server each:
+// events spread over both by event id, and the status read on either
+// server is the reference fold's. Its servers cannot tell whether the
+// other shard is caught up, so no snapshot is kept: every read computes.
+// A cluster the servers do not define is refused when opened (by
+// ClickHouse creating the database, or by Open if the database exists).
+func TestClusterTwoShards(t *testing.T) {
+	t.Parallel()
+	cl := testkit.ClickHouseCluster(t, 2, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if _, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: cl.Addrs[:1], Database: "coalition", Cluster: "elsewhere"}); err == nil || !strings.Contains(err.Error(), "elsewhere") {
+		t.Errorf("open on an unknown cluster: %v, want an error naming it", err)
+	}
+	var stores []*clickhouse.Store
+	for _, addr := range cl.Addrs {
+		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: "coalition", Cluster: testkit.ReplicaCluster})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	if err := stores[0].Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const coalition = "shards"
+	evs := eventgen.Events(rand.New(rand.NewPCG(12, 12)), 500, eventgen.Options{Coalitions: []string{coalition}, Commitments: 20, Revisions: true})
+	rows := rowsOf(t, evs)
+	if err := stores[0].InsertEvents(ctx, rows[:250]); err != nil {
+		t.Fatal(err)
+	}
+	if err := stores[1].InsertEvents(ctx, rows[200:]); err != nil { // 50 written twice
+		t.Fatal(err)
+	}
+	for i, s := range stores {
+		res, err := s.RunSQL(ctx, "SELECT count() FROM coalition.events_local")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := res.Rows[0][0].(uint64); n == 0 || n >= 550 {
+			t.Errorf("shard %d holds %d of 550 rows: not spread", i+1, n)
+		}
+		want := schema.FoldAsOf(coalition, evs, time.Now())
+		for range 2 {
+			before := s.StatusComputations()
+			got, err := s.CountryStatus(ctx, coalition)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testkit.CompareStatus(t, got, want)
+			if s.StatusComputations() == before {
+				t.Errorf("server %d answered from a snapshot on a cluster of two shards", i+1)
+			}
+		}
+	}
+}

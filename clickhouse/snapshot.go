@@ -159,9 +159,10 @@ func (s *Store) currentIngest(ctx context.Context, coalition string) (ingest, er
 	return ingest{m, b}, nil
 }
 
-// errBehind says a status was computed on a replica that has not caught
-// up, and so not stored as a snapshot (cluster.go).
-var errBehind = errors.New("the replica is catching up: status computed, not stored as a snapshot")
+// errBehind says a status was computed and not stored as a snapshot: on a
+// replica that has not caught up, or on a cluster of several shards
+// (cluster.go).
+var errBehind = errors.New("status computed, not stored as a snapshot: this server cannot tell it would stay exact")
 
 // snapshotStatus returns the status as of asOf from the coalition's
 // snapshot if the snapshot is current for it: computed after the same
@@ -170,6 +171,9 @@ var errBehind = errors.New("the replica is catching up: status computed, not sto
 // Otherwise it returns ok false and the current ingest, which a fresh
 // snapshot is to record.
 func (s *Store) snapshotStatus(ctx context.Context, coalition string, asOf time.Time) (sts []schema.CountryStatus, cur ingest, ok bool, err error) {
+	if !s.keepsSnapshots() {
+		return nil, cur, false, nil // not even one left from before a shard was added
+	}
 	if cur, err = s.currentIngest(ctx, coalition); err != nil {
 		return nil, cur, false, err
 	}
@@ -273,6 +277,13 @@ func (s *Store) refreshOnce(ctx context.Context, coalition string, cur ingest, a
 	start := time.Now()
 	at := asOf.UTC().Truncate(time.Second)
 	behind := ""
+	if !s.keepsSnapshots() {
+		sts, err := s.computeStatus(ctx, coalition, at)
+		if err != nil {
+			return Snapshot{}, nil, err
+		}
+		return Snapshot{}, sts, fmt.Errorf("%w (cluster %s has %d shards)", errBehind, s.cluster, s.shards)
+	}
 	if s.cluster != "" {
 		// Every statement on one server, which must be caught up for
 		// its answer to be stored (cluster.go); cur is read again there.

@@ -45,6 +45,7 @@ type Store struct {
 	cluster    string
 	ddlTimeout time.Duration
 	servers    *serverPools // cluster mode: a pool for each server alone
+	shards     int          // cluster mode: the cluster's shards
 	log        *slog.Logger
 	slicing    slicing
 	flight     flightGroup
@@ -133,6 +134,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if v, err := conn.ServerVersion(); err == nil {
 		st.version = [2]int{int(v.Version.Major), int(v.Version.Minor)}
+	}
+	if cfg.Cluster != "" {
+		if st.shards, err = st.clusterShards(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("clickhouse at %v: %w", cfg.Addrs, err)
+		}
 	}
 	return st, nil
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/coalitiondev/coalition/clickhouse"
 )
 
-// ReplicaCluster is the name of the cluster ClickHouseReplicas sets up.
+// ReplicaCluster is the name of the cluster ClickHouseReplicas and
+// ClickHouseCluster set up.
 const ReplicaCluster = "coalition"
 
 // Replicas are private ClickHouse servers that are the replicas of one
@@ -27,6 +28,15 @@ type Replicas struct {
 // own tb.TempDir() on free loopback ports. They are stopped in tb.Cleanup.
 func ClickHouseReplicas(tb testing.TB, n int) *Replicas {
 	tb.Helper()
+	return ClickHouseCluster(tb, 1, n)
+}
+
+// ClickHouseCluster is ClickHouseReplicas for a cluster "coalition" of
+// shards shards of replicas replicas each: server i is replica
+// i%replicas+1 of shard i/replicas+1.
+func ClickHouseCluster(tb testing.TB, shards, replicas int) *Replicas {
+	tb.Helper()
+	n := shards * replicas
 	zk := ZooKeeper(tb)
 	r := &Replicas{}
 	tb.Cleanup(func() {
@@ -42,7 +52,7 @@ func ClickHouseReplicas(tb testing.TB, n int) *Replicas {
 	// configuration names the others'), so another test may take one
 	// meanwhile: then start again on other ports.
 	for attempt := 1; ; attempt++ {
-		err := r.start(ctx, tb, zk, n)
+		err := r.start(ctx, tb, zk, shards, replicas)
 		if err == nil {
 			return r
 		}
@@ -57,12 +67,16 @@ func ClickHouseReplicas(tb testing.TB, n int) *Replicas {
 	}
 }
 
-func (r *Replicas) start(ctx context.Context, tb testing.TB, zk string, n int) error {
+func (r *Replicas) start(ctx context.Context, tb testing.TB, zk string, shards, replicas int) error {
+	n := shards * replicas
 	ports := freePorts(tb, 3*n) // native, HTTP and interserver of each replica
-	natives := ports[:n]
+	var layout [][]int          // native ports by shard
+	for sh := range shards {
+		layout = append(layout, ports[sh*replicas:(sh+1)*replicas])
+	}
 	for i := range n {
-		opts := clickhouse.LocalOptions{Dir: tb.TempDir(), TCPPort: natives[i], HTTPPort: ports[n+i],
-			ExtraConfig: ReplicaConfig(zk, fmt.Sprintf("r%d", i+1), ports[2*n+i], natives)}
+		opts := clickhouse.LocalOptions{Dir: tb.TempDir(), TCPPort: ports[i], HTTPPort: ports[n+i],
+			ExtraConfig: ClusterConfig(zk, i/replicas+1, fmt.Sprintf("r%d", i+1), ports[2*n+i], layout)}
 		srv, err := clickhouse.StartLocal(ctx, opts)
 		if err != nil {
 			return fmt.Errorf("replica %d: %w", i+1, err)
@@ -101,17 +115,28 @@ func (r *Replicas) Start(ctx context.Context, i int) error {
 // of the one shard of cluster "coalition" whose replicas listen on the
 // given native ports, with ZooKeeper at zk (host:port).
 func ReplicaConfig(zk, name string, interserver int, natives []int) string {
-	replicas := ""
-	for _, p := range natives {
-		replicas += fmt.Sprintf("<replica><host>127.0.0.1</host><port>%d</port></replica>", p)
+	return ClusterConfig(zk, 1, name, interserver, [][]int{natives})
+}
+
+// ClusterConfig is ReplicaConfig for a cluster of several shards: the
+// server is replica name of shard (from 1); layout lists each shard's
+// replicas' native ports.
+func ClusterConfig(zk string, shard int, name string, interserver int, layout [][]int) string {
+	shards := ""
+	for _, natives := range layout {
+		shards += "<shard><internal_replication>true</internal_replication>"
+		for _, p := range natives {
+			shards += fmt.Sprintf("<replica><host>127.0.0.1</host><port>%d</port></replica>", p)
+		}
+		shards += "</shard>"
 	}
 	zkHost, zkPort, _ := net.SplitHostPort(zk)
 	return fmt.Sprintf(`<zookeeper><node><host>%s</host><port>%s</port></node><session_timeout_ms>30000</session_timeout_ms></zookeeper>
-    <macros><shard>1</shard><replica>%s</replica></macros>
-    <remote_servers><%s><shard><internal_replication>true</internal_replication>%s</shard></%s></remote_servers>
+    <macros><shard>%d</shard><replica>%s</replica></macros>
+    <remote_servers><%s>%s</%s></remote_servers>
     <interserver_http_host>127.0.0.1</interserver_http_host>
     <interserver_http_port>%d</interserver_http_port>
-    <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>`, zkHost, zkPort, name, ReplicaCluster, replicas, ReplicaCluster, interserver)
+    <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>`, zkHost, zkPort, shard, name, ReplicaCluster, shards, ReplicaCluster, interserver)
 }
 
 func freePorts(tb testing.TB, n int) []int {
