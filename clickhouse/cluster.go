@@ -25,9 +25,9 @@ import (
 // Every DDL statement runs ON CLUSTER, so one `coalition migrate` (or the
 // first process to start) sets up every server. Inserts through a
 // Distributed table are synchronous (insert_distributed_sync=1): when
-// InsertEvents returns, the rows are on a replica of their shard, so the
-// consumer's ack still means stored. Each shard replicates its own rows;
-// the remote_servers entry must say internal_replication=true.
+// InsertEvents returns, the rows are on a replica of their shard (on
+// Config.InsertQuorum replicas, if set), which the others copy. Each shard
+// replicates its own rows; remote_servers must say internal_replication.
 //
 // The migrations are written once, for one server; clusterStatements
 // rewrites each statement. It knows the three forms the migrations use and

@@ -77,8 +77,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Cluster != "" {
 		settings = ch.Settings{
 			// An INSERT into a Distributed table returns once the rows
-			// are on their shard, not when queued for it: a consumer's
-			// ack still means stored.
+			// are on a replica of their shard, not when queued for it.
 			"insert_distributed_sync": 1,
 			// ON CLUSTER DDL waits this long for every server, then
 			// fails; servers that were down run it when they return.
