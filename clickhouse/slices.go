@@ -63,6 +63,12 @@ func (s *Store) storedRows(ctx context.Context, coalition string) (uint64, error
 // slices when the coalition is large.
 func (s *Store) computeStatus(ctx context.Context, coalition string, asOf time.Time) ([]schema.CountryStatus, error) {
 	s.computed.Add(1)
+	// On a cluster, every statement on one server: the work table is a
+	// table of that server.
+	ctx, err := s.pinServer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	n, err := s.storedRows(ctx, coalition)
 	if err != nil {
 		return nil, err
