@@ -31,6 +31,9 @@ func (s *Store) RunStatusRefresher(ctx context.Context, cfg RefresherConfig) err
 		<-ctx.Done()
 		return nil
 	}
+	if _, err := s.SweepWorkTables(ctx, workTableMaxAge); err != nil && !isReadonly(err) {
+		s.log.Warn("status refresher: cannot sweep old work tables", "err", err)
+	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}

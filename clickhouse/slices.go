@@ -97,13 +97,7 @@ func (s *Store) slicedStatus(ctx context.Context, coalition string, asOf time.Ti
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		drop := "DROP TABLE IF EXISTS " + quoteIdent(table)
-		if s.version[0] >= 21 {
-			// Current releases keep a dropped table's data for eight
-			// minutes in Atomic databases unless told otherwise.
-			drop += " SYNC"
-		}
-		if derr := s.c(dctx).Exec(dctx, drop); derr != nil && !isReadonly(derr) {
+		if derr := s.c(dctx).Exec(dctx, s.dropTable(table)); derr != nil && !isReadonly(derr) {
 			s.log.Warn("drop status work table", "table", table, "err", derr)
 			if err == nil {
 				err = fmt.Errorf("drop status work table %s: %w", table, derr)
@@ -156,4 +150,56 @@ func (s *Store) slicedStatus(ctx context.Context, coalition string, asOf time.Ti
 func isReadonly(err error) bool {
 	var ex *ch.Exception
 	return errors.As(err, &ex) && (ex.Code == 164 || ex.Code == 497)
+}
+
+// workTableMaxAge is the age past which a status work table is taken for
+// one left behind (a process killed mid-computation) and dropped by
+// SweepWorkTables: computations take minutes at most.
+const workTableMaxAge = 6 * time.Hour
+
+// SweepWorkTables drops the status work tables older than olderThan that a
+// process killed while computing a status left behind, on the server it
+// reaches (each server of a cluster sweeps its own when its refresher
+// starts there), and returns how many it dropped.
+func (s *Store) SweepWorkTables(ctx context.Context, olderThan time.Duration) (int, error) {
+	q, err := Bind("SELECT name FROM system.tables WHERE database = currentDatabase() AND substring(name, 1, 12) = 'status_work_' AND metadata_modification_time <= @before",
+		map[string]any{"before": time.Now().Add(-olderThan)})
+	if err != nil {
+		return 0, err
+	}
+	rows, err := s.conn.Query(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("list status work tables: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("list status work tables: %w", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("list status work tables: %w", err)
+	}
+	for i, n := range names {
+		if err := s.conn.Exec(ctx, s.dropTable(n)); err != nil {
+			return i, fmt.Errorf("drop status work table %s: %w", n, err)
+		}
+		s.log.Info("dropped a status work table left behind", "table", n)
+	}
+	return len(names), nil
+}
+
+// dropTable is the statement that drops a work table now.
+func (s *Store) dropTable(name string) string {
+	drop := "DROP TABLE IF EXISTS " + quoteIdent(name)
+	if s.version[0] >= 21 {
+		// Current releases keep a dropped table's data for eight
+		// minutes in Atomic databases unless told otherwise.
+		drop += " SYNC"
+	}
+	return drop
 }

@@ -2,6 +2,7 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -325,4 +326,34 @@ func TestRecentStatus(t *testing.T) {
 		t.Errorf("snapshot without times: %+v", sn)
 	}
 	testkit.CompareStatus(t, got, schema.FoldAsOf(coalition, first, time.Now())) // the earlier answer, as labelled
+}
+
+// TestSweepWorkTables drops the status work tables a killed process left
+// behind, and nothing else.
+func TestSweepWorkTables(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE TABLE status_work_0123456789abcdef (x UInt8) ENGINE = Memory",
+		"CREATE TABLE status_workers (x UInt8) ENGINE = Memory",
+	} {
+		if err := s.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.SweepWorkTables(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("a new work table: swept %d (%v), want 0", n, err)
+	}
+	time.Sleep(1100 * time.Millisecond) // metadata_modification_time has seconds
+	if n, err := s.SweepWorkTables(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("swept %d (%v), want 1", n, err)
+	}
+	res, err := s.RunSQL(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'status_work%' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(res.Rows) != "[[status_workers]]" {
+		t.Errorf("left: %v, want only status_workers", res.Rows)
+	}
 }
