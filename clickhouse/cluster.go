@@ -129,6 +129,14 @@ func (s *Store) localTable(table string) string {
 // fetched, so every batch whose mark it counted is in its events. Every
 // statement of that refresh runs on that one server (pinServer), not
 // wherever the shared pool's connections lead after a fail-over.
+//
+// What this leaves: a Replicated table takes an insert's block number from
+// ZooKeeper before the part is visible, so two writers' parts can appear
+// out of number order. If the writer of the lower-numbered part is killed
+// between its INSERT and its mark, and a snapshot is taken in between, the
+// snapshot's block fingerprint does not see that part. The snapshot stays
+// current only until the next mark by any writer, and the killed writer's
+// batch comes back (it was not acked), is deduplicated and marked.
 
 // serverPools holds a connection pool to each server alone, opened when
 // first used.
