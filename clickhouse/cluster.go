@@ -136,7 +136,7 @@ func (s *Store) localTable(table string) string {
 // between its INSERT and its mark, and a snapshot is taken in between, the
 // snapshot's block fingerprint does not see that part. The snapshot stays
 // current only until the next mark by any writer, and the killed writer's
-// batch comes back (it was not acked), is deduplicated and marked.
+// batch comes back (it was not acked) and is written again and marked.
 
 // serverPools holds a connection pool to each server alone, opened when
 // first used.
