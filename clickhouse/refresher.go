@@ -78,7 +78,7 @@ func (s *Store) RunStatusRefresher(ctx context.Context, cfg RefresherConfig) err
 			}
 			start := time.Now()
 			_, _, err := s.refresh(ctx, c, cur, now)
-			if errors.Is(err, errBehind) {
+			if errors.Is(err, errNotStored) {
 				// Not a failure: try again once the duty cycle allows.
 				notBefore[c] = time.Now().Add(time.Duration(float64(time.Since(start)) * (1/cfg.Duty - 1)))
 				log.Debug("status refresher: replica catching up", "coalition", c, "err", err)

@@ -77,15 +77,7 @@ func TestClusterMode(t *testing.T) {
 	reps := testkit.ClickHouseReplicas(t, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	var stores []*clickhouse.Store
-	for _, addr := range reps.Addrs {
-		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: "coalition", Cluster: testkit.ReplicaCluster})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-	}
+	stores := serverStores(t, ctx, reps.Addrs)
 	var wg sync.WaitGroup
 	errs := make([]error, len(stores))
 	for i, s := range stores {
@@ -280,11 +272,7 @@ func BenchmarkInsertEvents(b *testing.B) {
 	b.Run("cluster-2-replicas", func(b *testing.B) {
 		reps := testkit.ClickHouseReplicas(b, 2)
 		ctx := context.Background()
-		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs, Database: "coalition", Cluster: testkit.ReplicaCluster})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
+		s := clusterStore(b, ctx, reps.Addrs)
 		if err := s.Migrate(ctx); err != nil {
 			b.Fatal(err)
 		}
@@ -318,11 +306,7 @@ func TestClusterMigrateWithAReplicaDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Again, as a restarted process would, with the default DDL timeout.
-	s, err = clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs, Database: "coalition", Cluster: testkit.ReplicaCluster})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = clusterStore(t, ctx, reps.Addrs)
 	if err := s.Migrate(ctx); err != nil {
 		b, _ := os.ReadFile(filepath.Join(reps.Dir(1), "log", "clickhouse-server.err.log"))
 		t.Fatalf("migrate with both replicas up: %v\nreplica r2's log:\n%s", err, b)
@@ -331,11 +315,7 @@ func TestClusterMigrateWithAReplicaDown(t *testing.T) {
 	if err := s.InsertEvents(ctx, rowsOf(t, evs)); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs[1:], Database: "coalition", Cluster: testkit.ReplicaCluster})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
+	r2 := clusterStore(t, ctx, reps.Addrs[1:])
 	if err := r2.Exec(ctx, "SYSTEM SYNC REPLICA coalition.events_local"); err != nil {
 		t.Fatal(err)
 	}
@@ -355,15 +335,7 @@ func TestClusterSnapshotOnALaggingReplica(t *testing.T) {
 	reps := testkit.ClickHouseReplicas(t, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	var stores []*clickhouse.Store
-	for _, addr := range reps.Addrs {
-		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: "coalition", Cluster: testkit.ReplicaCluster})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-	}
+	stores := serverStores(t, ctx, reps.Addrs)
 	if err := stores[0].Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -443,12 +415,7 @@ func TestClusterInsertQuorum(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Both have it without waiting for replication.
-	r2, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: reps.Addrs[1:], Database: "coalition", Cluster: testkit.ReplicaCluster})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := r2.RunSQL(ctx, "SELECT count() FROM coalition.events_local")
-	r2.Close()
+	res, err := clusterStore(t, ctx, reps.Addrs[1:]).RunSQL(ctx, "SELECT count() FROM coalition.events_local")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,15 +468,7 @@ func TestClusterTwoShards(t *testing.T) {
 	if _, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: cl.Addrs[:1], Database: "coalition", Cluster: "elsewhere"}); err == nil || !strings.Contains(err.Error(), "elsewhere") {
 		t.Errorf("open on an unknown cluster: %v, want an error naming it", err)
 	}
-	var stores []*clickhouse.Store
-	for _, addr := range cl.Addrs {
-		s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: "coalition", Cluster: testkit.ReplicaCluster})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-	}
+	stores := serverStores(t, ctx, cl.Addrs)
 	if err := stores[0].Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -543,4 +502,26 @@ func TestClusterTwoShards(t *testing.T) {
 			}
 		}
 	}
+}
+
+// clusterStore opens a store in cluster mode on the cluster's servers
+// addrs, closed in tb.Cleanup.
+func clusterStore(tb testing.TB, ctx context.Context, addrs []string) *clickhouse.Store {
+	tb.Helper()
+	s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: addrs, Database: "coalition", Cluster: testkit.ReplicaCluster})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// serverStores opens a cluster-mode store on each server alone.
+func serverStores(tb testing.TB, ctx context.Context, addrs []string) []*clickhouse.Store {
+	tb.Helper()
+	var out []*clickhouse.Store
+	for _, addr := range addrs {
+		out = append(out, clusterStore(tb, ctx, []string{addr}))
+	}
+	return out
 }

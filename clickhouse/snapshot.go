@@ -159,10 +159,10 @@ func (s *Store) currentIngest(ctx context.Context, coalition string) (ingest, er
 	return ingest{m, b}, nil
 }
 
-// errBehind says a status was computed and not stored as a snapshot: on a
+// errNotStored says a status was computed and not stored as a snapshot: on a
 // replica that has not caught up, or on a cluster of several shards
 // (cluster.go).
-var errBehind = errors.New("status computed, not stored as a snapshot: this server cannot tell it would stay exact")
+var errNotStored = errors.New("status computed, not stored as a snapshot: this server cannot tell it would stay exact")
 
 // snapshotStatus returns the status as of asOf from the coalition's
 // snapshot if the snapshot is current for it: computed after the same
@@ -282,7 +282,7 @@ func (s *Store) refreshOnce(ctx context.Context, coalition string, cur ingest, a
 		if err != nil {
 			return Snapshot{}, nil, err
 		}
-		return Snapshot{}, sts, fmt.Errorf("%w (cluster %s has %d shards)", errBehind, s.cluster, s.shards)
+		return Snapshot{}, sts, fmt.Errorf("%w (cluster %s has %d shards)", errNotStored, s.cluster, s.shards)
 	}
 	if s.cluster != "" {
 		// Every statement on one server, which must be caught up for
@@ -307,7 +307,7 @@ func (s *Store) refreshOnce(ctx context.Context, coalition string, cur ingest, a
 		return Snapshot{}, nil, err
 	}
 	if behind != "" {
-		return Snapshot{}, sts, fmt.Errorf("%w (%s)", errBehind, behind)
+		return Snapshot{}, sts, fmt.Errorf("%w (%s)", errNotStored, behind)
 	}
 	until, err := s.nextChange(ctx, coalition, at)
 	if err != nil {

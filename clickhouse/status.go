@@ -40,7 +40,7 @@ func (s *Store) CountryStatusAsOf(ctx context.Context, coalition string, asOf ti
 		return s.computeStatus(ctx, coalition, asOf) // a question about another time
 	}
 	_, sts, err = s.refresh(ctx, coalition, cur, asOf)
-	if errors.Is(err, errBehind) && sts != nil {
+	if errors.Is(err, errNotStored) && sts != nil {
 		s.log.Debug("status computed on a replica catching up; not stored", "coalition", coalition, "err", err)
 		return sts, nil
 	}
