@@ -1,21 +1,21 @@
-# Coalition. `make demo` runs the all-in-one demo, `make test` the whole test
-# suite; both install what they need first (scripts/deps.sh).
+# Coalition. `make demo` runs the all-in-one demo (scripts/demo.sh), `make
+# test` the whole test suite (scripts/test.sh); both install what they need
+# first (scripts/deps.sh). The scripts need no make.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 CHDB_LIB_PATH ?= $(CURDIR)/.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
 export CHDB_LIB_PATH
 GO ?= go
 FUZZTIME ?= 100000x
+export FUZZTIME
 
 .PHONY: demo test vet build deps chaos fuzz bench
 
 demo:
-	scripts/deps.sh
-	$(GO) run ./cmd/coalition demo
+	scripts/demo.sh
 
 test:
-	scripts/deps.sh --chdb --compose --browser --cluster
-	$(GO) vet ./...
-	$(GO) test -count=1 ./...
-	scripts/fuzz.sh $(FUZZTIME)
+	scripts/test.sh
 
 vet:
 	$(GO) vet ./...
@@ -28,9 +28,14 @@ deps:
 
 # The fault suite in full (each scenario repeated, 30 s ClickHouse outage);
 # its short form runs with `make test`. Figures: docs/reliability.md.
+# Exits non-zero when any scenario fails, and then shows the failures.
 chaos:
 	scripts/deps.sh
-	CHAOS_FULL=1 $(GO) test -count=1 -v -timeout 60m ./chaos | tee chaos.log | grep -v 'level=' | sed -n '/^Fault suite/,$$p'
+	rc=0; CHAOS_FULL=1 $(GO) test -count=1 -v -timeout 60m ./chaos > chaos.log 2>&1 || rc=$$?; \
+	grep -E -- '^ *--- FAIL|^FAIL|^panic:' chaos.log || true; \
+	if grep -q '^Fault suite' chaos.log; then sed -n '/^Fault suite/,$$p' chaos.log | grep -v 'level='; \
+	else echo "no table: the suite stopped early; the end of chaos.log:"; tail -n 40 chaos.log; fi; \
+	exit $$rc
 
 # Every fuzz target for FUZZTIME each (scripts/fuzz.sh); make test runs them
 # briefly too.

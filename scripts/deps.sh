@@ -4,8 +4,9 @@
 #   - clickhouse-server and clickhouse-client (Debian's packages), the private
 #     server `coalition serve` and the tests start;
 #   - with --chdb: libchdb.so (current ClickHouse as a library, from the npm
-#     package @chdb/lib-linux-x64-gnu) into .deps/chdb, for the tests that
-#     check the SQL on current ClickHouse;
+#     package @chdb/lib-linux-x64-gnu, with Debian's npm where npm is
+#     missing) into .deps/chdb, for the tests that check the SQL on current
+#     ClickHouse;
 #   - with --compose: Debian's docker-compose, which validates the compose file;
 #   - with --browser: Debian's chromium, for the dashboard's browser test;
 #   - with --cluster: Debian's zookeeper (and a Java runtime), for the tests
@@ -32,6 +33,8 @@ pkgs=()
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || pkgs+=(clickhouse-server clickhouse-client)
 if [ "$want_compose" = 1 ]; then command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose); fi
 if [ "$want_browser" = 1 ]; then [ -x /usr/bin/chromium ] || pkgs+=(chromium); fi
+chdb_lib=.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
+if [ "$want_chdb" = 1 ] && [ ! -f "$chdb_lib" ]; then command -v npm >/dev/null 2>&1 || pkgs+=(npm); fi
 if [ "$want_cluster" = 1 ]; then
   [ -f /usr/share/java/zookeeper.jar ] || pkgs+=(zookeeper)
   command -v java >/dev/null 2>&1 || pkgs+=(default-jre-headless)
@@ -51,9 +54,9 @@ command -v go >/dev/null 2>&1 || { echo "deps.sh: Go is required (https://go.dev
 go mod download
 
 if [ "$want_chdb" = 1 ]; then
-  lib=.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
+  lib=$chdb_lib
   if [ ! -f "$lib" ]; then
-    command -v npm >/dev/null 2>&1 || { echo "deps.sh: npm is required to fetch libchdb.so (apt-get install -y npm)" >&2; exit 1; }
+    command -v npm >/dev/null 2>&1 || { echo "deps.sh: npm is required to fetch libchdb.so and could not be installed (apt-get install -y npm)" >&2; exit 1; }
     echo "deps.sh: installing @chdb/lib-linux-x64-gnu@$CHDB_VERSION (about 540 MB)" >&2
     mkdir -p .deps/chdb
     npm install --no-audit --no-fund --no-save --prefix .deps/chdb "@chdb/lib-linux-x64-gnu@$CHDB_VERSION" >&2
