@@ -20,8 +20,9 @@ import (
 // accepted only in the Authorization header, so a link or a form on another
 // site cannot write.
 //
-// Config.ReadToken, when set, guards every read except /livez, /readyz and
-// the dashboard's static files (which hold no data). A read accepts the read
+// Config.ReadToken, when set, guards every read except /livez, /readyz,
+// the event contract's JSON Schemas and the dashboard's static files (which
+// hold no data). A read accepts the read
 // token or the write token, from the Authorization header, from ?token=
 // (for EventSource, which cannot set headers), or from the cookie the
 // dashboard gets by opening /?token=TOKEN once: that answer sets the cookie
@@ -100,12 +101,12 @@ func newTokenAuth(writeToken, readToken string, log *slog.Logger) *tokenAuth {
 	return a
 }
 
-// openPath reports whether a path is served without a token: the probes
-// and the dashboard's static files. The path is cleaned first, so that
+// openPath reports whether a path is served without a token: the probes,
+// the JSON Schemas and the dashboard's static files. The path is cleaned first, so that
 // /static/../api/... is not open.
 func openPath(p string) bool {
 	p = path.Clean(p)
-	return p == "/livez" || p == "/readyz" || strings.HasPrefix(p, "/static/")
+	return p == "/livez" || p == "/readyz" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p+"/", schemaPrefix)
 }
 
 // wrap returns next behind the token checks.

@@ -205,6 +205,8 @@ func TestTokens(t *testing.T) {
 		{"ReadyzOpen", both, request{method: "GET", path: "/readyz"}, 200, ""},
 		{"StaticOpen", both, request{method: "GET", path: "/static/app.css"}, 200, ""},
 		{"ErrDotDotOutOfStatic", both, request{method: "GET", path: "/static/%2e%2e/api/v1/coalitions"}, 401, ""},
+		{"SchemasOpen", both, request{method: "GET", path: "/schemas/v1/pledge.json"}, 200, ""},
+		{"ErrDotDotOutOfSchemas", both, request{method: "GET", path: "/schemas/v1/%2e%2e/%2e%2e/api/v1/coalitions"}, 401, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -118,6 +118,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/alerts/deliveries", s.handleDeliveries)
 	mux.HandleFunc("GET /api/v1/analytics", s.handleCatalog)
 	mux.HandleFunc("GET /api/v1/analytics/{name}", s.handleAnalytics)
+	mux.HandleFunc("GET "+schemaPrefix, s.handleSchema)
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /static/", s.handleStatic)
 	return newTokenAuth(s.cfg.WriteToken, s.cfg.ReadToken, s.log).wrap(mux)

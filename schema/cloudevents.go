@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
 	"time"
 
 	"github.com/google/uuid"
@@ -137,6 +138,26 @@ func checkMessage(ev Event, subject string, header func(string) string) (Event, 
 		}
 		if header(HeaderSource) == "" {
 			ps = append(ps, Problem{Path: HeaderSource, Message: "required"})
+		}
+		// The optional attributes need not be there; when they are, they
+		// must say what the data says.
+		if v := header(HeaderTime); v != "" {
+			if t, err := time.Parse(time.RFC3339Nano, v); err != nil {
+				ps = append(ps, Problem{Path: HeaderTime, Message: fmt.Sprintf("%q is not an RFC 3339 time", v)})
+			} else if !t.Equal(ev.OccurredAt) {
+				ps = append(ps, Problem{Path: HeaderTime, Message: fmt.Sprintf("%q differs from the data's occurred_at %s", v, ev.OccurredAt.UTC().Format(time.RFC3339Nano))})
+			}
+		}
+		if v := header(HeaderSubject); v != "" && v != ev.Actor {
+			ps = append(ps, Problem{Path: HeaderSubject, Message: fmt.Sprintf("%q differs from the data's actor %s", v, ev.Actor)})
+		}
+		if v := header(HeaderDataSchema); v != "" && v != DataSchema(ev.Kind) {
+			ps = append(ps, Problem{Path: HeaderDataSchema, Message: fmt.Sprintf("%q is not the schema of a %s event (want %s)", v, ev.Kind, DataSchema(ev.Kind))})
+		}
+	}
+	if v := header(HeaderContentType); v != "" {
+		if mt, _, err := mime.ParseMediaType(v); err != nil || mt != ContentTypeJSON {
+			ps = append(ps, Problem{Path: HeaderContentType, Message: fmt.Sprintf("%q: event data is %s", v, ContentTypeJSON)})
 		}
 	}
 	if v := header(HeaderMsgID); v != "" && v != MsgID(&ev) {

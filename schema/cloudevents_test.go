@@ -146,6 +146,20 @@ func TestDecode(t *testing.T) {
 		}
 	})
 
+	t.Run("OptionalAttributes", func(t *testing.T) {
+		// ce-time, ce-subject and ce-dataschema are optional in CloudEvents;
+		// a producer may leave them out, or give the time in another zone,
+		// and the charset parameter of the content type.
+		h := maps.Clone(msg.Header)
+		delete(h, "ce-subject")
+		delete(h, "ce-dataschema")
+		h["ce-time"] = ev.OccurredAt.In(time.FixedZone("CET", 3600)).Format(time.RFC3339)
+		h["Content-Type"] = "application/json; charset=utf-8"
+		if _, err := schema.Decode(msg.Subject, headerOf(h), msg.Data); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("PlainWithMsgID", func(t *testing.T) {
 		h := map[string]string{"Nats-Msg-Id": ev.ID.String()}
 		if _, err := schema.Decode(msg.Subject, headerOf(h), g.Raw); err != nil {
@@ -171,6 +185,11 @@ func TestDecode(t *testing.T) {
 		{"ErrSpecVersion", "", func(h map[string]string) { h["ce-specversion"] = "0.3" }, []string{"ce-specversion"}},
 		{"ErrMsgIDMismatch", "", func(h map[string]string) { h["Nats-Msg-Id"] = other }, []string{"Nats-Msg-Id"}},
 		{"ErrMissingSource", "", func(h map[string]string) { delete(h, "ce-source") }, []string{"ce-source"}},
+		{"ErrCETimeMismatch", "", func(h map[string]string) { h["ce-time"] = "2015-11-26T00:00:00Z" }, []string{"ce-time"}},
+		{"ErrCETimeMalformed", "", func(h map[string]string) { h["ce-time"] = "yesterday" }, []string{"ce-time"}},
+		{"ErrCESubjectMismatch", "", func(h map[string]string) { h["ce-subject"] = "FRA" }, []string{"ce-subject"}},
+		{"ErrCEDataSchemaMismatch", "", func(h map[string]string) { h["ce-dataschema"] = schema.DataSchema(schema.KindStatement) }, []string{"ce-dataschema"}},
+		{"ErrContentType", "", func(h map[string]string) { h["Content-Type"] = "text/plain" }, []string{"Content-Type"}},
 		{"ErrEverything", "coalition.paris-2015.FRA.pledge", func(h map[string]string) {
 			h["ce-specversion"] = "1.1"
 			h["ce-id"] = other
