@@ -202,6 +202,41 @@ func TestPublishCommand(t *testing.T) {
 		t.Errorf("status after publish: DEU %+v BEL %+v ITA %+v", got["DEU"], got["BEL"], got["ITA"])
 	}
 
+	t.Run("Stdin", func(t *testing.T) {
+		// One pretty-printed event on stdin (no --file), then NDJSON with
+		// --file -, the second line bad: reported by line, the rest published.
+		pretty := "{\n  \"kind\": \"statement\",\n  \"coalition\": \"stdin-test\",\n  \"actor\": \"BEL\",\n" +
+			"  \"occurred_at\": \"2015-11-27T09:00:00Z\",\n  \"source\": \"https://a.b/c\",\n  \"statement\": {\"stance\": 1}\n}\n"
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), []string{"publish", "--nats-url", app.NATSURL}, strings.NewReader(pretty), &out, &errOut)
+		if code != 0 || strings.Count(out.String(), "coalition.stdin-test.BEL.statement") != 1 {
+			t.Fatalf("pretty event on stdin: exit %d\nstdout:\n%s\nstderr:\n%s", code, &out, &errOut)
+		}
+		ndjson := strings.Replace(strings.Replace(validPledge, `"paris-2015"`, `"stdin-test"`, 1), `"DEU"`, `"NLD"`, 1) + "\n" +
+			`{"kind":"statement","coalition":"stdin-test","actor":"XXX","occurred_at":"2015-11-26T10:00:00Z","source":"https://a.b/c","statement":{"stance":1}}` + "\n"
+		out.Reset()
+		errOut.Reset()
+		code = Run(context.Background(), []string{"publish", "--nats-url", app.NATSURL, "--file", "-"}, strings.NewReader(ndjson), &out, &errOut)
+		if code != 3 || !strings.Contains(errOut.String(), "line 2: actor:") || strings.Count(out.String(), "coalition.stdin-test.NLD.pledge") != 1 {
+			t.Fatalf("NDJSON on stdin: exit %d\nstdout:\n%s\nstderr:\n%s", code, &out, &errOut)
+		}
+		if err := app.WaitConsumed(context.Background(), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		sts, err := app.Store.CountryStatus(context.Background(), "stdin-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var countries []string
+		for _, s := range sts {
+			countries = append(countries, s.Country)
+		}
+		// FRA is the pledge's counterpart; XXX was refused.
+		if got, want := strings.Join(countries, ","), "BEL,FRA,NLD"; got != want {
+			t.Errorf("countries stored from stdin: %s, want %s", got, want)
+		}
+	})
+
 	t.Run("ErrBadFlag", func(t *testing.T) {
 		var out, errOut bytes.Buffer
 		code := Run(context.Background(), []string{"publish", "--nats-url", app.NATSURL, "--kind", "pledge", "--coalition", "paris-2015",

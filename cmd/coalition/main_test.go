@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -301,6 +302,47 @@ func TestDemoOnce(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "clickhouse")); err != nil {
 		t.Errorf("private ClickHouse data dir: %v", err)
 	}
+
+	t.Run("StatusCSV", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		if code := Run(context.Background(), []string{"status", "--format", "csv", "--data-dir", dir, "--log-level", "warn"}, nil, &out, &errOut); code != 0 {
+			t.Fatalf("status --format csv: exit %d: %s", code, &errOut)
+		}
+		rows, err := csv.NewReader(&out).ReadAll()
+		if err != nil {
+			t.Fatalf("status csv: %v", err)
+		}
+		if len(rows) != 1+len(parisByHand) {
+			t.Fatalf("status csv: %d rows, want a header and %d countries", len(rows), len(parisByHand))
+		}
+		col := map[string]int{}
+		for i, name := range rows[0] {
+			col[name] = i
+		}
+		for _, r := range rows[1:] {
+			if r[col["country"]] == "DEU" {
+				if got := r[col["name"]] + "|" + r[col["label"]] + "|" + r[col["stance"]] + "|" + r[col["open"]] + "|" + r[col["pledged_delivered"]]; got != "Germany|pledged|2|1|military 650 soldiers → 0" {
+					t.Errorf("DEU row: %s", got)
+				}
+				return
+			}
+		}
+		t.Errorf("no DEU row in\n%s", &out)
+	})
+
+	t.Run("Migrate", func(t *testing.T) {
+		// The private server the demo left in the data directory, migrated
+		// again: nothing to do, twice over.
+		for range 2 {
+			var out, errOut bytes.Buffer
+			if code := Run(context.Background(), []string{"migrate", "--data-dir", dir, "--log-level", "warn"}, nil, &out, &errOut); code != 0 {
+				t.Fatalf("migrate: exit %d: %s", code, &errOut)
+			}
+			if got, want := out.String(), "ClickHouse database coalition is up to date\n"; got != want {
+				t.Errorf("migrate said %q, want %q", got, want)
+			}
+		}
+	})
 }
 
 func TestParseSize(t *testing.T) {
