@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -84,31 +85,33 @@ func Connect(cfg ClientConfig, embedded *server.Server, log *slog.Logger) (*nats
 	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to nats at %s: %w", redact(cfg.URL), err)
+		return nil, fmt.Errorf("connect to nats at %s: %w", RedactURLs(cfg.URL), err)
 	}
 	return nc, nil
 }
 
-// redact hides passwords in URLs for messages.
-func redact(u string) string {
-	out := []byte(u)
-	// nats://user:pass@host -> nats://user:***@host
-	at, colon := -1, -1
-	for i := len(out) - 1; i >= 0; i-- {
-		if out[i] == '@' && at < 0 {
-			at = i
+// RedactURLs hides the secrets in a comma-separated list of server URLs for
+// messages: nats://user:pass@host becomes nats://user:***@host, and
+// nats://token@host (a token as the user) nats://***@host.
+func RedactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		at := strings.LastIndex(p, "@")
+		if at < 0 {
+			continue
+		}
+		start := strings.Index(p, "://")
+		if start < 0 || start > at {
+			start = 0
+		} else {
+			start += 3
+		}
+		user, _, hasPass := strings.Cut(p[start:at], ":")
+		if hasPass {
+			parts[i] = p[:start] + user + ":***" + p[at:]
+		} else {
+			parts[i] = p[:start] + "***" + p[at:]
 		}
 	}
-	if at < 0 {
-		return u
-	}
-	for i := at - 1; i >= 0 && out[i] != '/'; i-- {
-		if out[i] == ':' {
-			colon = i
-		}
-	}
-	if colon < 0 {
-		return u
-	}
-	return string(out[:colon+1]) + "***" + string(out[at:])
+	return strings.Join(parts, ",")
 }

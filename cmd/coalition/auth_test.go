@@ -345,6 +345,7 @@ func TestTokenFlags(t *testing.T) {
 		{name: "ErrEmptyFile", args: []string{"--read-token-file", empty}, generated: true, wantErr: "is empty"},
 		{name: "ErrMissingFile", args: []string{"--read-token-file", filepath.Join(dir, "missing")}, generated: true, wantErr: "no such file"},
 		{name: "ErrSpace", args: []string{"--write-token", "two words"}, wantErr: "spaces"},
+		{name: "ConnectionSecretsFromEnv", env: map[string]string{"NATS_PASSWORD": "nats-pw-5e6f", "NATS_TOKEN": "nats-tok-7a8b", "CLICKHOUSE_PASSWORD": "ch-pw-9c0d"}, generated: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,7 +380,10 @@ func TestTokenFlags(t *testing.T) {
 			if write != tc.wantWrite || read != tc.wantRd {
 				t.Errorf("tokens: got write %q, read %q; want %q, %q", write, read, tc.wantWrite, tc.wantRd)
 			}
-			// --help never shows a token from the environment.
+			if cfg.NATS.Password != tc.env["NATS_PASSWORD"] || cfg.NATS.Token != tc.env["NATS_TOKEN"] || cfg.CHPassword != tc.env["CLICKHOUSE_PASSWORD"] {
+				t.Errorf("connection secrets: got %q, %q, %q from the environment %v", cfg.NATS.Password, cfg.NATS.Token, cfg.CHPassword, tc.env)
+			}
+			// --help never shows a token or password from the environment.
 			f.Usage()
 			for _, v := range tc.env {
 				if !strings.HasPrefix(v, "/") && strings.Contains(help.String(), v) {
@@ -506,5 +510,13 @@ func TestServeWithDeployNATS(t *testing.T) {
 		t.Errorf("the log lacks the consumer's and the alert engine's start:\n%s", out)
 	} else if strings.Contains(strings.ToLower(out), "permissions violation") {
 		t.Errorf("serve hit a permission violation:\n%s", out)
+	}
+	for user, pw := range deployPasswords {
+		if strings.Contains(logs.String(), pw) {
+			t.Errorf("the log shows %s's NATS password", user)
+		}
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Error("the log shows the write token")
 	}
 }

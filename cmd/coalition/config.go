@@ -89,22 +89,40 @@ type commonConfig struct {
 	CHQuorum   int
 }
 
+// register adds every shared flag: the data directory and logging, NATS
+// and ClickHouse.
 func (c *commonConfig) register(f *flags) {
+	c.registerBase(f)
+	c.registerNATS(f)
+	c.registerClickHouse(f)
+}
+
+// registerBase adds the flags every command has: the data directory (where
+// a running serve's addresses are found) and logging.
+func (c *commonConfig) registerBase(f *flags) {
 	f.str(&c.DataDir, "data-dir", "COALITION_DATA_DIR", "coalition-data", "directory for the embedded NATS store and the private ClickHouse server")
 	f.str(&c.LogLevel, "log-level", "COALITION_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.str(&c.LogFormat, "log-format", "COALITION_LOG_FORMAT", "text", "log format: text or json")
+}
+
+// registerNATS adds the NATS connection flags.
+func (c *commonConfig) registerNATS(f *flags) {
 	f.str(&c.NATS.URL, "nats-url", "NATS_URL", "", "NATS server URLs, comma-separated; empty runs an embedded server (serve) or finds the running one (other commands)")
 	f.str(&c.NATS.User, "nats-user", "NATS_USER", "", "NATS user")
-	f.str(&c.NATS.Password, "nats-password", "NATS_PASSWORD", "", "NATS password")
-	f.str(&c.NATS.Token, "nats-token", "NATS_TOKEN", "", "NATS token")
+	secretFlag(f, &c.NATS.Password, "nats-password", "NATS_PASSWORD", "NATS password")
+	secretFlag(f, &c.NATS.Token, "nats-token", "NATS_TOKEN", "NATS token")
 	f.str(&c.NATS.CredsFile, "nats-creds", "NATS_CREDS", "", "NATS credentials file (JWT and nkey)")
 	f.str(&c.NATS.NKeyFile, "nats-nkey", "NATS_NKEY", "", "NATS nkey seed file")
 	f.str(&c.NATS.TLSCA, "nats-tls-ca", "NATS_TLS_CA", "", "CA certificate file for NATS TLS")
 	f.str(&c.NATS.TLSCert, "nats-tls-cert", "NATS_TLS_CERT", "", "client certificate file for NATS TLS")
 	f.str(&c.NATS.TLSKey, "nats-tls-key", "NATS_TLS_KEY", "", "client key file for NATS TLS")
+}
+
+// registerClickHouse adds the ClickHouse connection flags.
+func (c *commonConfig) registerClickHouse(f *flags) {
 	f.str(&c.CHAddrs, "clickhouse-addr", "CLICKHOUSE_ADDR", "", "ClickHouse native host:port, comma-separated for failover; empty runs a private clickhouse-server under --data-dir")
 	f.str(&c.CHUser, "clickhouse-user", "CLICKHOUSE_USER", "default", "ClickHouse user")
-	f.str(&c.CHPassword, "clickhouse-password", "CLICKHOUSE_PASSWORD", "", "ClickHouse password")
+	secretFlag(f, &c.CHPassword, "clickhouse-password", "CLICKHOUSE_PASSWORD", "ClickHouse password")
 	f.str(&c.CHDatabase, "clickhouse-database", "CLICKHOUSE_DATABASE", "coalition", "ClickHouse database")
 	f.str(&c.CHCluster, "clickhouse-cluster", "CLICKHOUSE_CLUSTER", "", "ClickHouse cluster (in the servers' remote_servers) to run on: replicated tables with Distributed tables in front, DDL ON CLUSTER; needs --clickhouse-addr")
 	f.int(&c.CHQuorum, "clickhouse-insert-quorum", "CLICKHOUSE_INSERT_QUORUM", 0, "with --clickhouse-cluster: replicas of a shard that must have an insert before the consumer acks it (insert_quorum); 0: one")

@@ -56,7 +56,8 @@ func runImportGDELT(ctx context.Context, args []string, stdin io.Reader, stdout,
 		fmt.Fprintf(stderr, "Usage: coalition import gdelt [flags] FILE...\n\n%s\n\nFlags:\n", importGDELTHelp)
 		f.PrintDefaults()
 	}
-	cfg.register(f)
+	cfg.registerBase(f)
+	cfg.registerNATS(f)
 	f.str(&coalition, "coalition", "COALITION", "gdelt", "coalition slug the events are imported into (part of each event's id)")
 	f.str(&countries, "countries", "", "", "comma-separated ISO alpha-3 codes: import only events whose actor is one of them (the counterpart may be any state)")
 	f.BoolVar(&dryRun, "dry-run", false, "map and count only: publish nothing (no NATS needed)")

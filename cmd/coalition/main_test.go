@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -343,6 +343,41 @@ func TestDemoOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCommandFlags checks that each command's --help lists the connection
+// flags it uses and not the others.
+func TestCommandFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args             []string
+		nats, clickhouse bool
+	}{
+		{[]string{"serve"}, true, true},
+		{[]string{"demo"}, true, true},
+		{[]string{"publish"}, true, false},
+		{[]string{"watch"}, true, false},
+		{[]string{"import", "gdelt"}, true, false},
+		{[]string{"status"}, false, true},
+		{[]string{"query"}, false, true},
+		{[]string{"migrate"}, false, true},
+	} {
+		t.Run(strings.Join(tc.args, "_"), func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			Run(context.Background(), append(tc.args, "--help"), nil, &out, &errOut)
+			help := out.String() + errOut.String()
+			if !strings.Contains(help, "-data-dir") {
+				t.Fatalf("--help lacks --data-dir:\n%s", help)
+			}
+			if got := strings.Contains(help, "-nats-url"); got != tc.nats {
+				t.Errorf("--help lists --nats-url: %v, want %v", got, tc.nats)
+			}
+			if got := strings.Contains(help, "-clickhouse-addr"); got != tc.clickhouse {
+				t.Errorf("--help lists --clickhouse-addr: %v, want %v", got, tc.clickhouse)
+			}
+		})
+	}
 }
 
 func TestParseSize(t *testing.T) {

@@ -9,7 +9,8 @@ import (
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg commonConfig
 	f := newFlags("migrate", "Applies the ClickHouse migrations (idempotent; serve also applies them at start-up).", stderr, nil)
-	cfg.register(f)
+	cfg.registerBase(f)
+	cfg.registerClickHouse(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}

@@ -64,7 +64,8 @@ func runPublish(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	f := newFlags("publish", `Publishes events to JetStream. Give one event with flags (--kind pledge --actor DEU ...),
 or JSON events on stdin or in an NDJSON file (--file F, "-" for stdin). Invalid lines are
 reported with their line number and field path; valid lines are still published.`, stderr, nil)
-	cfg.register(f)
+	cfg.registerBase(f)
+	cfg.registerNATS(f)
 	f.str(&file, "file", "", "", "NDJSON file of events (\"-\" for stdin)")
 	f.BoolVar(&dryRun, "dry-run", false, "validate only: report problems, publish nothing")
 	vals := map[string]*string{}
@@ -263,7 +264,7 @@ func connectForClient(cfg *commonConfig) (*nats.Conn, error) {
 	cfg.NATS.Name = "coalition-cli"
 	nc, err := natsjs.Connect(cfg.NATS, nil, nil)
 	if err != nil {
-		return nil, errors.Join(schema.Errorf(schema.EUNAVAIL, "NATS at %s is not reachable", cfg.NATS.URL), err)
+		return nil, errors.Join(schema.Errorf(schema.EUNAVAIL, "NATS at %s is not reachable", natsjs.RedactURLs(cfg.NATS.URL)), err)
 	}
 	return nc, nil
 }

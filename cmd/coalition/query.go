@@ -36,7 +36,8 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	params := paramFlags{}
 	f := newFlags("query", `Runs a named query of the analytics catalog: coalition query NAME [flags].
 "coalition query --list" lists the catalog. Parameters are bound, never pasted into SQL.`, stderr, nil)
-	cfg.register(f)
+	cfg.registerBase(f)
+	cfg.registerClickHouse(f)
 	f.BoolVar(&list, "list", false, "list the catalog's queries and their parameters")
 	f.Var(params, "param", "a query parameter, name=value (repeatable)")
 	f.str(&format, "format", "", "table", "output format: table, csv or json")

@@ -102,7 +102,8 @@ func (c *serveConfig) streamConfig() (natsjs.StreamConfig, error) {
 }
 
 // secretFlag registers a string flag that falls back to an environment
-// variable, like flags.str, but whose help never shows that value.
+// variable, like flags.str, but whose help never shows that value: tokens
+// and passwords.
 func secretFlag(f *flags, p *string, name, envName, help string) {
 	f.StringVar(p, name, "", help+" (env "+envName+")")
 	*p = f.env(envName)

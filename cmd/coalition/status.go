@@ -22,7 +22,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var cfg commonConfig
 	var coalition, format, asOf string
 	f := newFlags("status", "Prints each country's commitment status in a coalition, read from ClickHouse.", stderr, nil)
-	cfg.register(f)
+	cfg.registerBase(f)
+	cfg.registerClickHouse(f)
 	f.str(&coalition, "coalition", "COALITION", "", "coalition slug (default: the only one stored)")
 	f.str(&format, "format", "", "table", "output format: table, json or csv")
 	f.str(&asOf, "as-of", "", "now", "status from what was known at this moment: now, 2015-11-27 or 2015-11-27T12:00:00Z")

@@ -19,7 +19,8 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var once bool
 	f := newFlags("watch", `Follows the live feed of accepted events in the terminal (straight from JetStream, like
 GET /api/v1/feed), one line per event, until interrupted.`, stderr, nil)
-	cfg.register(f)
+	cfg.registerBase(f)
+	cfg.registerNATS(f)
 	f.str(&coalition, "coalition", "COALITION", "", "only this coalition")
 	f.str(&country, "country", "", "", "only events with this actor (ISO alpha-3)")
 	f.str(&kind, "kind", "", "", "only this kind of event")
