@@ -37,7 +37,15 @@ func TestXMLFilesParse(t *testing.T) {
 	var users struct {
 		Profiles struct {
 			ReadOnly struct {
-				ReadOnly int `xml:"readonly"`
+				ReadOnly    int `xml:"readonly"`
+				Constraints struct {
+					MaxExecutionTime struct {
+						Max string `xml:"max"`
+					} `xml:"max_execution_time"`
+					MaxMemoryUsage struct {
+						Max string `xml:"max"`
+					} `xml:"max_memory_usage"`
+				} `xml:"constraints"`
 			} `xml:"coalition_readonly"`
 		} `xml:"profiles"`
 		Users struct {
@@ -55,6 +63,9 @@ func TestXMLFilesParse(t *testing.T) {
 	}
 	if users.Users.Analyst.Profile != "coalition_readonly" || users.Profiles.ReadOnly.ReadOnly == 0 {
 		t.Errorf("analyst: profile %q with readonly=%d; want a read-only profile", users.Users.Analyst.Profile, users.Profiles.ReadOnly.ReadOnly)
+	}
+	if c := users.Profiles.ReadOnly.Constraints; c.MaxExecutionTime.Max == "" || c.MaxMemoryUsage.Max == "" {
+		t.Errorf("analyst profile: constraints %+v; want maxima on max_execution_time and max_memory_usage, which readonly=2 lets SET raise", c)
 	}
 	if users.Users.Analyst.Password.FromEnv != "CLICKHOUSE_ANALYST_PASSWORD" {
 		t.Errorf("analyst password: from_env %q, want CLICKHOUSE_ANALYST_PASSWORD", users.Users.Analyst.Password.FromEnv)
