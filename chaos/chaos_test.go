@@ -59,8 +59,8 @@ func record(t *testing.T, r chaos.Report) {
 	reports.Lock()
 	reports.list = append(reports.list, r)
 	reports.Unlock()
-	t.Logf("%s: attempted %d, acknowledged %d, stored %d, lost %d, duplicated %d %s",
-		r.Scenario, r.Attempted, r.Acknowledged, r.Stored, r.Lost, r.Duplicated, r.Mismatch)
+	t.Logf("%s: attempted %d, acknowledged %d, stored %d, lost %d, duplicated %d, dead-lettered %d %s",
+		r.Scenario, r.Attempted, r.Acknowledged, r.Stored, r.Lost, r.Duplicated, r.DeadLettered, r.Mismatch)
 	if !r.OK() {
 		t.Errorf("%s: lost %d, duplicated %d, %s", r.Scenario, r.Lost, r.Duplicated, r.Mismatch)
 	}
@@ -151,11 +151,21 @@ func (p *proc) stop(tb testing.TB) {
 }
 
 // producer publishes random events in batches until stopped, recording
-// every attempt and every PubAck in the ledger.
+// every attempt and every PubAck in the ledger, and keeping the errors of
+// the publishes that failed.
 type producer struct {
 	stop    chan struct{}
 	done    chan struct{}
 	batches atomic.Int64
+	mu      sync.Mutex
+	errs    []error
+}
+
+// failures returns the errors of the publishes that were not acknowledged.
+func (p *producer) failures() []error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]error(nil), p.errs...)
 }
 
 func startProducer(tb testing.TB, nc *nats.Conn, ledger *chaos.Ledger, seed uint64, batches int) *producer {
@@ -184,7 +194,11 @@ func startProducer(tb testing.TB, nc *nats.Conn, ledger *chaos.Ledger, seed uint
 			for _, res := range pub.PublishBatch(ctx, ptrs) {
 				if res.Err == nil {
 					ledger.Ack(res.ID)
+					continue
 				}
+				p.mu.Lock()
+				p.errs = append(p.errs, res.Err)
+				p.mu.Unlock()
 			}
 			cancel()
 			p.batches.Add(1)
@@ -306,24 +320,6 @@ func TestClickHouseStop(t *testing.T) {
 	record(t, r)
 }
 
-// slowSink takes longer than the ack wait for its first inserts.
-type slowSink struct {
-	inner consumers.Sink
-	slow  atomic.Int64
-	delay time.Duration
-}
-
-func (s *slowSink) InsertEvents(ctx context.Context, rows []clickhouse.Row) error {
-	if s.slow.Add(-1) >= 0 {
-		select {
-		case <-time.After(s.delay):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return s.inner.InsertEvents(ctx, rows)
-}
-
 // openStore opens a migrated store on a fresh test database.
 func openStore(tb testing.TB) (*clickhouse.Store, string, string) {
 	tb.Helper()
@@ -351,64 +347,4 @@ func runConsumer(tb testing.TB, nc *nats.Conn, sink consumers.Sink, cfg consumer
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
 	tb.Cleanup(func() { cancel(); <-done })
-}
-
-// TestSlowConsumer runs two consumers on one durable whose inserts take
-// longer than the ack wait: the in-progress signals keep JetStream from
-// handing the batch to the other one, and if it does, the copy is stored
-// and read once.
-func TestSlowConsumer(t *testing.T) {
-	t.Parallel()
-	_, natsURL := testkit.NATSListening(t)
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if err := natsjs.EnsureStreams(context.Background(), js, natsjs.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	store, addr, db := openStore(t)
-	sink := &slowSink{inner: store, delay: 2500 * time.Millisecond}
-	sink.slow.Store(int64(runs(4, 12)))
-	cfg := consumers.Config{Batch: 50, AckWait: time.Second, MaxWait: 100 * time.Millisecond}
-	runConsumer(t, nc, sink, cfg)
-	runConsumer(t, nc, sink, cfg)
-	ledger := chaos.NewLedger()
-	prod := startProducer(t, nc, ledger, 5, runs(10, 40))
-	prod.wait()
-	drain(t, nc)
-	r := check(t, addr, db, ledger)
-	r.Scenario, r.Runs = "consumer slower than the ack wait (2.5s vs 1s)", 1
-	record(t, r)
-}
-
-// TestStreamFull fills a stream that refuses new messages when full: the
-// publishers get an error for what was not stored, and everything they were
-// told was stored reaches ClickHouse.
-func TestStreamFull(t *testing.T) {
-	t.Parallel()
-	_, natsURL := testkit.NATSListening(t)
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if err := natsjs.EnsureStreams(context.Background(), js, natsjs.StreamConfig{MaxBytes: 256 << 10}); err != nil {
-		t.Fatal(err)
-	}
-	store, addr, db := openStore(t)
-	runConsumer(t, nc, store, consumers.Config{Batch: 50, MaxWait: 100 * time.Millisecond})
-	ledger := chaos.NewLedger()
-	prod := startProducer(t, nc, ledger, 6, runs(30, 60))
-	prod.wait()
-	drain(t, nc)
-	r := check(t, addr, db, ledger)
-	r.Scenario, r.Runs = "stream at its size limit (256 KiB)", 1
-	if r.Acknowledged == r.Attempted {
-		t.Errorf("every publish was acknowledged (%d): the stream limit did not bite", r.Attempted)
-	}
-	record(t, r)
 }

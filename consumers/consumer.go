@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -40,8 +41,9 @@ var _ Sink = (*clickhouse.Store)(nil)
 // hundreds); MaxWait bounds how long light traffic waits for a batch to
 // fill, and so the latency from publish to queryable (docs/performance.md).
 const (
-	DefaultBatch   = 5000
-	DefaultMaxWait = 100 * time.Millisecond
+	DefaultBatch         = 5000
+	DefaultMaxWait       = 100 * time.Millisecond
+	DefaultMaxDeliveries = 5
 )
 
 // Config configures a Consumer.
@@ -57,8 +59,19 @@ type Config struct {
 	// it is split to find the event it refuses, which is then
 	// dead-lettered. Default 3.
 	PoisonAttempts int
-	Logger         *slog.Logger
-	Metrics        *Metrics // may be nil
+	// MaxDeliveries is how many times JetStream may deliver a message that
+	// is never stored before the consumer dead-letters it: a message that
+	// makes the consumer process crash or hang (ClickHouse refusing one is
+	// PoisonAttempts' business). Redelivered messages are stored in smaller
+	// and smaller chunks, one at a time by the MaxDeliveries-th delivery
+	// (see chunkSize), so that the messages fetched with such a message are
+	// stored around it instead of sharing its fate. Messages a stopping
+	// consumer gives back (the batch fetched ahead, a batch it could not
+	// store within Drain) count as delivered too.
+	// Default DefaultMaxDeliveries; at least 2.
+	MaxDeliveries int
+	Logger        *slog.Logger
+	Metrics       *Metrics // may be nil
 }
 
 // Consumer moves events from JetStream to a Sink. Run it once; Stats and
@@ -70,7 +83,11 @@ type Consumer struct {
 	log   *slog.Logger
 	m     *Metrics
 	bound atomic.Bool
-	stats struct {
+	// blamed is set once this process has dead-lettered a message for
+	// being delivered more than MaxDeliveries times (see handle). Only the
+	// storing loop uses it.
+	blamed bool
+	stats  struct {
 		stored, deadLettered, batches, insertErrors atomic.Uint64
 		lastSeq                                     atomic.Uint64
 	}
@@ -96,6 +113,10 @@ func New(nc *nats.Conn, sink Sink, cfg Config) (*Consumer, error) {
 	if cfg.PoisonAttempts <= 0 {
 		cfg.PoisonAttempts = 3
 	}
+	if cfg.MaxDeliveries <= 0 {
+		cfg.MaxDeliveries = DefaultMaxDeliveries
+	}
+	cfg.MaxDeliveries = max(cfg.MaxDeliveries, 2)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -135,6 +156,10 @@ func (c *Consumer) consumerConfig() jetstream.ConsumerConfig {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       c.cfg.AckWait,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
+		// Deliveries are counted by the consumer, which dead-letters a
+		// message past MaxDeliveries; JetStream's own limit would drop it
+		// without a trace.
+		MaxDeliver:    -1,
 		FilterSubject: schema.StreamSubjects,
 		// Above the batch size, or a fetch returns less than a batch and
 		// waits out MaxWait (see docs/performance.md).
@@ -194,34 +219,96 @@ func (c *Consumer) bind(ctx context.Context) (jetstream.Consumer, error) {
 	}
 }
 
-// handle dead-letters what a fetched batch holds that is invalid, stores
-// the rest in one INSERT (retried until it succeeds or the drain time runs
-// out) and acks.
+// handle dead-letters what a fetched batch holds that is invalid and stores
+// the rest, in one INSERT unless the batch was delivered several times
+// (see chunkSize), each chunk retried until it succeeds or the drain time
+// runs out, then acked.
+//
+// A message delivered more than MaxDeliveries times without being stored
+// has most likely brought down the consumer that held it each time. Such
+// messages come back with the messages fetched with them, which were lost
+// with them as often; but since the last deliveries store one message at a
+// time, in stream order, the ones before the culprit were stored and the
+// culprit is the first over the limit that the next process meets. So a
+// process dead-letters the first such message it meets and tries any
+// other one alone: if that one brings the process down too, it is the
+// first that the next process meets.
 func (c *Consumer) handle(ctx context.Context, p *prepared) {
-	start := p.fetched
 	for _, b := range p.bad {
 		c.deadLetter(ctx, b.msg, b.seq, b.err)
 	}
-	rows, good := p.rows, p.good
-	if len(rows) == 0 {
-		return
+	size := c.chunkSize(p.mostDelivered)
+	for lo := 0; lo < len(p.rows); lo += size {
+		hi := min(lo+size, len(p.rows))
+		if n := p.delivered[lo]; n > uint64(c.cfg.MaxDeliveries) && !c.blamed {
+			// size is 1 here: chunkSize is 1 past the limit.
+			c.blamed = true
+			c.deliveryLimit(ctx, p.good[lo], p.rows[lo], n)
+			continue
+		}
+		if !c.storeChunk(ctx, p.rows[lo:hi], p.good[lo:hi], p.fetched, p.mostDelivered > 1) {
+			c.giveBack(p.good[hi:]) // not tried
+			return
+		}
+	}
+}
+
+// chunkSize is how many messages of a fetched batch go into one INSERT
+// when the most delivered of them is on its n-th delivery. A first
+// delivery, and a second (after one crash or a clean stop), use the whole
+// batch; from the third on the chunks shrink geometrically, to one message
+// at the MaxDeliveries-th delivery and after. A message that crashes the
+// consumer takes down only its chunk (and the chunks after it), so it is
+// cornered over the deliveries the way a refused one is by halving.
+func (c *Consumer) chunkSize(n uint64) int {
+	limit := uint64(c.cfg.MaxDeliveries)
+	switch {
+	case n >= limit:
+		return 1
+	case n <= 2:
+		return c.cfg.Batch
+	}
+	// 3 <= n < limit, so limit >= 4.
+	exp := float64(limit-n) / float64(limit-2)
+	return max(1, int(math.Ceil(math.Pow(float64(c.cfg.Batch), exp))))
+}
+
+// deliveryLimit dead-letters a message delivered n times, more than
+// MaxDeliveries, without being stored.
+func (c *Consumer) deliveryLimit(ctx context.Context, msg jetstream.Msg, row clickhouse.Row, n uint64) {
+	c.log.Error("message delivered past the limit without being stored: dead-lettering it",
+		"event_id", row.Event.ID.String(), "stream_seq", row.StreamSeq, "deliveries", n, "max_deliveries", c.cfg.MaxDeliveries)
+	c.m.deliveryLimit()
+	c.deadLetter(ctx, msg, row.StreamSeq, fmt.Errorf("delivered %d times without being stored (the limit is %d): it may crash or stall the consumer", n, c.cfg.MaxDeliveries))
+}
+
+// storeChunk stores rows (retrying until it succeeds or the drain time
+// runs out) and acks their messages. If it gives up it hands the messages
+// back (nak) and returns false.
+//
+// The acks of a redelivered batch's chunk must have reached the server
+// before the next chunk is tried, or a next chunk that kills the process
+// would take them along and the messages stored would come back as if
+// they had never been. So the chunk's last ack waits for the server's
+// reply, which comes after the server has taken the acks before it (it
+// takes a consumer's acks in the order they arrive).
+func (c *Consumer) storeChunk(ctx context.Context, rows []clickhouse.Row, msgs []jetstream.Msg, start time.Time, redelivered bool) bool {
+	if failpoint.Matched(failpoint.StoreEvent) {
+		for i := range rows {
+			failpoint.HitValue(failpoint.StoreEvent, rows[i].Event.ID.String())
+		}
 	}
 	failpoint.Hit(failpoint.BeforeInsert)
-	fetched := good
-	rows, good, ok := c.store(ctx, rows, good)
+	rows, good, ok := c.store(ctx, rows, msgs)
 	if !ok {
 		// Given up (stopping, drain time over): hand back what was not
 		// stored. (Messages dead-lettered meanwhile are acked already.)
-		for _, msg := range fetched {
-			if err := msg.Nak(); err != nil {
-				c.log.Warn("nak failed; the message will be redelivered after the ack wait", "stream_seq", streamSeq(msg), "err", err)
-			}
-		}
-		return
+		c.giveBack(msgs)
+		return false
 	}
 	failpoint.Hit(failpoint.AfterInsert)
-	for _, msg := range good {
-		if err := msg.Ack(); err != nil {
+	for i, msg := range good {
+		if err := c.ack(ctx, msg, redelivered && i == len(good)-1); err != nil {
 			// Stored but not acked: it will be redelivered and stored again,
 			// which readers de-duplicate by event id.
 			c.log.Warn("ack failed", "stream_seq", streamSeq(msg), "err", err)
@@ -229,7 +316,7 @@ func (c *Consumer) handle(ctx context.Context, p *prepared) {
 	}
 	failpoint.Hit(failpoint.AfterAck)
 	if len(good) == 0 {
-		return
+		return true
 	}
 	last := streamSeq(good[len(good)-1])
 	c.stats.stored.Add(uint64(len(rows)))
@@ -237,6 +324,7 @@ func (c *Consumer) handle(ctx context.Context, p *prepared) {
 	c.stats.lastSeq.Store(last)
 	c.m.observeBatch(len(rows), time.Since(start))
 	c.log.Debug("stored batch", "events", len(rows), "stream_seq", last)
+	return true
 }
 
 // store inserts rows, retrying with backoff, and returns the rows and
@@ -326,9 +414,20 @@ func (c *Consumer) storePart(ctx, drainCtx context.Context, rows []clickhouse.Ro
 	}
 }
 
+// ack acks msg; with wait, it waits for the server to confirm it.
+func (c *Consumer) ack(ctx context.Context, msg jetstream.Msg, wait bool) error {
+	if !wait {
+		return msg.Ack()
+	}
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return msg.DoubleAck(ackCtx)
+}
+
 // deadLetter publishes a message that cannot be accepted to the dead-letter
-// stream with the reason, then acks it. If the dead letter cannot be
-// published, the message is not acked and will come back.
+// stream with the reason, then acks it and waits for the server to confirm
+// the ack. If the dead letter cannot be published, the message is not
+// acked and will come back.
 func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64, reason error) {
 	dl := nats.NewMsg(natsjs.DeadLetterSubject)
 	dl.Data = msg.Data()
@@ -355,7 +454,9 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64
 		_ = msg.NakWithDelay(5 * time.Second)
 		return
 	}
-	if err := msg.Ack(); err != nil {
+	// Confirmed: a dead letter is rare, and it is often followed by a
+	// message that kills the process (see handle).
+	if err := c.ack(ctx, msg, true); err != nil {
 		c.log.Warn("ack of dead-lettered message failed", "stream_seq", seq, "err", err)
 	}
 	c.stats.deadLettered.Add(1)

@@ -15,12 +15,15 @@ import (
 )
 
 // prepared is a fetched batch, decoded: the rows to store with their
-// messages, and the messages to dead-letter with the reason.
+// messages and how many times JetStream has delivered each, and the
+// messages to dead-letter with the reason.
 type prepared struct {
-	rows    []clickhouse.Row
-	good    []jetstream.Msg
-	bad     []badMsg
-	fetched time.Time
+	rows          []clickhouse.Row
+	good          []jetstream.Msg
+	delivered     []uint64 // NumDelivered of good[i], this delivery included
+	mostDelivered uint64
+	bad           []badMsg
+	fetched       time.Time
 }
 
 type badMsg struct {
@@ -117,19 +120,23 @@ const decodeChunk = 256
 // order, with each valid event's canonical JSON.
 func (c *Consumer) decode(msgs []jetstream.Msg) *prepared {
 	type result struct {
-		row clickhouse.Row
-		err error
+		row       clickhouse.Row
+		delivered uint64
+		err       error
 	}
 	res := make([]result, len(msgs))
 	one := func(i int) {
 		msg := msgs[i]
-		seq := streamSeq(msg)
+		var seq, delivered uint64
+		if md, err := msg.Metadata(); err == nil {
+			seq, delivered = md.Sequence.Stream, md.NumDelivered
+		}
 		ev, data, err := schema.DecodeCanonical(msg.Subject(), msg.Headers().Get, msg.Data())
 		if err != nil {
 			res[i] = result{row: clickhouse.Row{StreamSeq: seq}, err: err}
 			return
 		}
-		res[i] = result{row: clickhouse.Row{Event: ev, Data: data, StreamSeq: seq}}
+		res[i] = result{row: clickhouse.Row{Event: ev, Data: data, StreamSeq: seq}, delivered: delivered}
 	}
 	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+decodeChunk-1)/decodeChunk)
 	if workers <= 1 {
@@ -151,7 +158,8 @@ func (c *Consumer) decode(msgs []jetstream.Msg) *prepared {
 		}
 		wg.Wait()
 	}
-	p := &prepared{rows: make([]clickhouse.Row, 0, len(msgs)), good: make([]jetstream.Msg, 0, len(msgs)), fetched: time.Now()}
+	p := &prepared{rows: make([]clickhouse.Row, 0, len(msgs)), good: make([]jetstream.Msg, 0, len(msgs)),
+		delivered: make([]uint64, 0, len(msgs)), fetched: time.Now()}
 	for i, r := range res {
 		if r.err != nil {
 			p.bad = append(p.bad, badMsg{msg: msgs[i], seq: r.row.StreamSeq, err: r.err})
@@ -159,6 +167,8 @@ func (c *Consumer) decode(msgs []jetstream.Msg) *prepared {
 		}
 		p.rows = append(p.rows, r.row)
 		p.good = append(p.good, msgs[i])
+		p.delivered = append(p.delivered, r.delivered)
+		p.mostDelivered = max(p.mostDelivered, r.delivered)
 	}
 	return p
 }

@@ -12,6 +12,7 @@ type Metrics struct {
 	events       *prometheus.CounterVec
 	batchSeconds prometheus.Histogram
 	insertErrors prometheus.Counter
+	overLimit    prometheus.Counter
 }
 
 // NewMetrics registers the consumer's metrics with reg.
@@ -30,8 +31,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "coalition_consumer_insert_errors_total",
 			Help: "Failed ClickHouse INSERT attempts (each is retried).",
 		}),
+		overLimit: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "coalition_consumer_delivery_limit_total",
+			Help: "Messages dead-lettered because JetStream delivered them more than --max-deliveries times without their being stored (counted in coalition_consumer_events_total{result=\"dead_lettered\"} too).",
+		}),
 	}
-	reg.MustRegister(m.events, m.batchSeconds, m.insertErrors)
+	reg.MustRegister(m.events, m.batchSeconds, m.insertErrors, m.overLimit)
 	return m
 }
 
@@ -52,5 +57,11 @@ func (m *Metrics) deadLetter() {
 func (m *Metrics) insertError() {
 	if m != nil {
 		m.insertErrors.Inc()
+	}
+}
+
+func (m *Metrics) deliveryLimit() {
+	if m != nil {
+		m.overLimit.Inc()
 	}
 }

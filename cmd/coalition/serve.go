@@ -42,6 +42,7 @@ type serveConfig struct {
 	StreamPlace    string
 	AlertRules     string
 	AckWait        string
+	MaxDeliveries  int
 	StatusRefresh  string
 	MemoryLimit    string
 	Roles          string
@@ -64,6 +65,7 @@ func (c *serveConfig) register(f *flags) {
 	f.str(&c.StreamDupes, "stream-duplicates", "COALITION_STREAM_DUPLICATES", "10m", "JetStream's de-duplication window on message ids; its memory grows with the publish rate times the window (docs/performance.md)")
 	f.str(&c.StreamPlace, "stream-placement", "COALITION_STREAM_PLACEMENT", "", "where the streams live on a NATS super-cluster or tagged servers: cluster=NAME and/or tag=T, comma-separated")
 	f.str(&c.AckWait, "ack-wait", "COALITION_ACK_WAIT", "60s", "how long a fetched batch may go unacknowledged before JetStream redelivers it (after a crash, recovery waits this long)")
+	f.int(&c.MaxDeliveries, "max-deliveries", "COALITION_MAX_DELIVERIES", consumers.DefaultMaxDeliveries, "deliveries of an event that is never stored (one that crashes or stalls the consumer) before it is dead-lettered; at least 2")
 	f.str(&c.Roles, "roles", "COALITION_ROLES", strings.Join(allRoles, ","), "what this process runs, comma-separated: consume (the ClickHouse writer and status refresher), api (HTTP API, feeds, dashboard), alerts (rule evaluation and deliveries); a process without every role joins NATS_URL and CLICKHOUSE_ADDR, or the serve running on --data-dir")
 	f.str(&c.StatusRefresh, "status-refresh", "COALITION_STATUS_REFRESH", "1s", "how often status snapshots are checked and recomputed when events arrived (docs/performance.md); 0 turns the refresher off")
 	f.str(&c.MemoryLimit, "memory-limit", "COALITION_MEMORY_LIMIT", defaultMemoryLimit, "Go runtime soft memory limit such as 192MiB (GOMEMLIMIT wins when set and this flag is not given); 0: none (docs/performance.md)")
@@ -358,8 +360,12 @@ func (a *App) startConsumer(ctx context.Context) error {
 	if err != nil || ackWait < time.Second {
 		return usageError{fmt.Errorf("--ack-wait %q: want a duration of at least 1s", cfg.AckWait)}
 	}
+	if cfg.MaxDeliveries < 2 {
+		return usageError{fmt.Errorf("--max-deliveries %d: want at least 2", cfg.MaxDeliveries)}
+	}
 	a.Consumer, err = consumers.New(a.NC, a.Store, consumers.Config{
-		Durable: cfg.Durable, Batch: cfg.Batch, AckWait: ackWait, Logger: a.Log, Metrics: consumers.NewMetrics(a.Registry),
+		Durable: cfg.Durable, Batch: cfg.Batch, AckWait: ackWait, MaxDeliveries: cfg.MaxDeliveries,
+		Logger: a.Log, Metrics: consumers.NewMetrics(a.Registry),
 	})
 	if err != nil {
 		return err

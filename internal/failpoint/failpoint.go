@@ -1,9 +1,12 @@
 // Package failpoint lets the fault suite kill a process at an exact point
 // of its work, the way etcd's gofail does: COALITION_FAILPOINTS names the
-// points and on which hit each fires, "name:N[,name:N]". At the N-th call
-// of Hit(name) the process sends itself SIGKILL: no deferred function, no
-// flush, no ack runs, as when a machine dies. Without the variable, Hit is
-// a map lookup that never fires.
+// points and when each fires, "name:N[,name=V1|V2...]". A counted point
+// (name:N) fires at the N-th call of Hit(name); a matched point (name=V)
+// fires at every call of HitValue(name, V) with one of the values, so a
+// process restarted with the same variable dies again on the same value. A firing point makes the process
+// send itself SIGKILL: no deferred function, no flush, no ack runs, as when
+// a machine dies. Without the variable, Hit and HitValue are a map lookup
+// that never fires.
 package failpoint
 
 import (
@@ -19,26 +22,41 @@ const (
 	BeforeInsert = "consumer-before-insert" // a batch fetched, nothing written
 	AfterInsert  = "consumer-after-insert"  // the batch in ClickHouse, not acked
 	AfterAck     = "consumer-after-ack"     // the batch written and acked
+	// StoreEvent is matched against the id of each event the consumer is
+	// about to write: the event that crashes the consumer on every delivery.
+	StoreEvent = "consumer-store-event"
 )
 
 var (
-	mu     sync.Mutex
-	armed  = parse(os.Getenv("COALITION_FAILPOINTS"))
-	counts = map[string]int{}
+	mu             sync.Mutex
+	armed, matched = parse(os.Getenv("COALITION_FAILPOINTS"))
+	counts         = map[string]int{}
 )
 
-func parse(s string) map[string]int {
-	out := map[string]int{}
+func parse(s string) (map[string]int, map[string]map[string]bool) {
+	counted, matched := map[string]int{}, map[string]map[string]bool{}
 	for _, part := range strings.Split(s, ",") {
-		name, n, ok := strings.Cut(strings.TrimSpace(part), ":")
+		part = strings.TrimSpace(part)
+		if name, vs, ok := strings.Cut(part, "="); ok {
+			for _, v := range strings.Split(vs, "|") {
+				if name != "" && v != "" {
+					if matched[name] == nil {
+						matched[name] = map[string]bool{}
+					}
+					matched[name][v] = true
+				}
+			}
+			continue
+		}
+		name, n, ok := strings.Cut(part, ":")
 		if !ok {
 			continue
 		}
 		if v, err := strconv.Atoi(n); err == nil && v > 0 {
-			out[name] = v
+			counted[name] = v
 		}
 	}
-	return out
+	return counted, matched
 }
 
 // Hit counts a pass through the named point and kills the process if this
@@ -52,7 +70,23 @@ func Hit(name string) {
 	fire := armed[name] == counts[name]
 	mu.Unlock()
 	if fire {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // wait for the signal
+		kill()
 	}
+}
+
+// Matched reports whether the environment names values for the point, so
+// that a caller can skip working out the values it would pass to HitValue.
+func Matched(name string) bool { return len(matched[name]) > 0 }
+
+// HitValue kills the process if the environment names this value for the
+// point.
+func HitValue(name, value string) {
+	if matched[name][value] {
+		kill()
+	}
+}
+
+func kill() {
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {} // wait for the signal
 }
