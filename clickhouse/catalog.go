@@ -3,7 +3,9 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -177,11 +179,35 @@ func ParseMoment(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time: want now, 2015-11-27 or 2015-11-27T12:00:00Z", s)
 }
 
-// Result is the answer of a named query.
+// Result is the answer of a named query. A NULL (in a Nullable column:
+// no reference data, no delivery yet) is a nil value, never a zero.
 type Result struct {
 	Columns []string `json:"columns"`
 	Types   []string `json:"types"`
 	Rows    [][]any  `json:"rows"`
+}
+
+// CellText renders a value of a Result as text, for CSV and tables: times
+// in RFC 3339, floats without needless digits and, between 1e-4 and 1e21,
+// without an exponent (money reads 600000000, not 6e+08), arrays of
+// strings sorted and separated by spaces, NULL as the empty string.
+func CellText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	case float64:
+		if a := math.Abs(x); a == 0 || (a >= 1e-4 && a < 1e21) {
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []string:
+		s := append([]string(nil), x...)
+		sort.Strings(s)
+		return strings.Join(s, " ")
+	}
+	return fmt.Sprint(v)
 }
 
 // RunNamed runs a catalog query with parameters already bound by

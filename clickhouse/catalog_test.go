@@ -12,6 +12,7 @@ import (
 	"github.com/coalitiondev/coalition/clickhouse"
 	"github.com/coalitiondev/coalition/internal/eventgen"
 	"github.com/coalitiondev/coalition/internal/testkit"
+	"github.com/coalitiondev/coalition/scenarios"
 	"github.com/coalitiondev/coalition/schema"
 )
 
@@ -20,7 +21,7 @@ func TestCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"anomalies", "cohesion_matrix", "commitment_list", "gap_by_category", "leaderboard", "stance_timeline", "time_to_delivery", "weekly_activity"}
+	want := []string{"anomalies", "cohesion_matrix", "commitment_list", "gap_by_category", "leaderboard", "money_ranking", "stance_timeline", "time_to_delivery", "weekly_activity"}
 	var got []string
 	for _, q := range cat {
 		got = append(got, q.Name)
@@ -81,14 +82,24 @@ func TestCatalog(t *testing.T) {
 }
 
 // TestCatalogQueries runs every catalog query on random event sets and
-// checks the ones that restate the fold (commitment_list, anomalies,
-// leaderboard) against it.
+// checks them against the reference fold: commitment_list, anomalies and
+// leaderboard restate it; gap_by_category, time_to_delivery,
+// weekly_activity and cohesion_matrix are worked out from it in Go
+// (catalog_reference_test.go); money_ranking has its own tests
+// (money_test.go), stance_timeline is a plain listing.
 func TestCatalogQueries(t *testing.T) {
 	t.Parallel()
 	s := MustOpenStore(t)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(9, 9))
 	evs := eventgen.Events(r, 800, eventgen.Options{Coalitions: []string{"cat", "other"}, Commitments: 30, Revisions: true})
+	// eventgen's pledges go to Mali, never a member: send some to members,
+	// which cohesion_matrix counts as cooperation.
+	for i := range evs {
+		if p := evs[i].Pledge; p != nil && p.Destination != "" && i%3 != 0 {
+			p.Destination = eventgen.Countries[i%len(eventgen.Countries)]
+		}
+	}
 	if err := s.InsertEvents(ctx, rowsOf(t, evs)); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +115,9 @@ func TestCatalogQueries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", q.Name, err)
 		}
-		if len(res.Rows) == 0 {
+		// The random sets hold few money commitments, none standing at
+		// that moment: TestMoneyRanking checks money_ranking.
+		if len(res.Rows) == 0 && q.Name != "money_ranking" {
 			t.Errorf("%s: no rows", q.Name)
 		}
 		results[q.Name] = res
@@ -143,14 +156,29 @@ func TestCatalogQueries(t *testing.T) {
 		res := results["leaderboard"]
 		for _, row := range res.Rows {
 			m := rowMap(res, row)
-			got = append(got, fmt.Sprintf("%s %d %d %d", m["country"], m["commitments"], m["delivered"], m["withdrawn"]))
+			got = append(got, fmt.Sprintf("%s %d %d %d %d %d %d", m["country"], m["commitments"], m["open"], m["partly_delivered"], m["delivered"], m["withdrawn"], m["lapsed"]))
 		}
 		for _, st := range schema.FoldAsOf("cat", evs, at) {
 			if st.Commitments > 0 {
-				want = append(want, fmt.Sprintf("%s %d %d %d", st.Country, st.Commitments, st.ByState.Delivered, st.ByState.Withdrawn))
+				want = append(want, fmt.Sprintf("%s %d %d %d %d %d %d", st.Country, st.Commitments, st.Open, st.ByState.PartlyDelivered, st.ByState.Delivered, st.ByState.Withdrawn, st.ByState.Lapsed))
 			}
 		}
 		compareSorted(t, got, want)
+		checkRows(t, "leaderboard", res, []string{"country"}, refLeaderboard(commitments), map[string]float64{"delivered_share": 0.0005})
+	})
+	// The other queries against the reference fold's figures.
+	t.Run("gap_by_category", func(t *testing.T) {
+		checkRows(t, "gap_by_category", results["gap_by_category"], []string{"category", "unit"}, refGap(commitments), map[string]float64{"fulfilment": 0.0005})
+	})
+	t.Run("time_to_delivery", func(t *testing.T) {
+		checkRows(t, "time_to_delivery", results["time_to_delivery"], []string{"country", "commitment_id", "state"}, refTimeToDelivery(commitments, at),
+			map[string]float64{"days_to_delivery": 0.05, "days_open": 0.05})
+	})
+	t.Run("weekly_activity", func(t *testing.T) {
+		checkRows(t, "weekly_activity", results["weekly_activity"], []string{"week"}, refWeekly(known), nil)
+	})
+	t.Run("cohesion_matrix", func(t *testing.T) {
+		checkRows(t, "cohesion_matrix", results["cohesion_matrix"], []string{"country_a", "country_b"}, refCohesion(known), nil)
 	})
 	t.Run("ViewsMatchQueries", func(t *testing.T) {
 		// commitments_latest (now) against the fold now.
@@ -176,6 +204,107 @@ func TestCatalogQueries(t *testing.T) {
 		}
 		if n := res.Rows[0][0].(uint64); n != uint64(len(schema.Knowledge("cat", evs, now))) {
 			t.Errorf("events_latest: %d events, want %d", n, len(schema.Knowledge("cat", evs, now)))
+		}
+	})
+}
+
+// TestCatalogParis checks answers worked out by hand on the Paris 2015
+// scenario, as known at 2015-11-27T12:00:00Z (docs/analytics.md shows the
+// whole answers).
+func TestCatalogParis(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	if err := s.InsertEvents(ctx, parisRows(t)); err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, name string) *clickhouse.Result {
+		t.Helper()
+		q, err := clickhouse.LookupQuery(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := q.BindParams(map[string]string{"coalition": scenarios.Paris2015Coalition, "as_of": "2015-11-27T12:00:00Z"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.RunNamed(ctx, name, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	n := func(v float64) any { return v }
+	t.Run("gap_by_category", func(t *testing.T) {
+		// Withdrawn commitments (France's single coalition) count nowhere;
+		// the unquantified ones count in commitments only.
+		checkRows(t, "gap_by_category", run(t, "gap_by_category"), []string{"category", "unit"}, refRows{
+			"military soldiers": {"commitments": n(1), "open": n(1), "pledged": n(650), "delivered": n(0), "gap": n(650), "fulfilment": n(0)},
+			"basing air_base":   {"commitments": n(1), "open": n(1), "pledged": n(1), "delivered": n(0), "gap": n(1), "fulfilment": n(0)},
+			"diplomatic ":       {"commitments": n(1), "open": n(1), "pledged": n(0), "gap": n(0)},
+			"intelligence ":     {"commitments": n(1), "open": n(1), "pledged": n(0), "gap": n(0)},
+			"military ":         {"commitments": n(2), "open": n(2), "pledged": n(0), "gap": n(0)},
+			"military carrier":  {"commitments": n(1), "open": n(0), "pledged": n(1), "delivered": n(1), "gap": n(0), "fulfilment": n(1)},
+		}, nil)
+	})
+	t.Run("time_to_delivery", func(t *testing.T) {
+		// The Charles de Gaulle: pledged 16 Nov 15:10, its jets struck on
+		// 23 Nov 08:00, 6 days 16 h 50 min later, when it stopped being
+		// open. France's single coalition: pledged 16 Nov 15:20, withdrawn
+		// 26 Nov 18:40 (10 days 3 h 20 min). Germany's troops for Mali:
+		// pledged 25 Nov 11:00, open until as_of (2 days 1 h).
+		checkRows(t, "time_to_delivery", run(t, "time_to_delivery"), []string{"commitment_id"}, refRows{
+			"fra-cdg-carrier-2015":             {"days_to_delivery": n(6.7), "days_open": n(6.7)},
+			"fra-single-coalition-2015":        {"days_to_delivery": nil, "days_open": n(10.1)},
+			"deu-mali-troops-2015":             {"days_to_delivery": nil, "days_open": n(2)},
+			"fra-syria-strikes-2015":           {"days_open": n(10.9)},
+			"gbr-akrotiri-basing-2015":         {"days_open": n(4)},
+			"gbr-syria-airstrikes-2015":        {"days_open": n(1)},
+			"fra-rus-strike-coordination-2015": {"days_open": n(0.7)},
+			"rus-fra-intel-sharing-2015":       {"days_open": n(0.7)},
+		}, nil)
+	})
+	t.Run("weekly_activity", func(t *testing.T) {
+		// The attacks and the morning after; Versailles and the first
+		// pledges; the week of the diplomatic round and the Su-24.
+		checkRows(t, "weekly_activity", run(t, "weekly_activity"), []string{"week"}, refRows{
+			"2015-11-09T00:00:00Z": {"events": n(2), "statements": n(1), "deployments": n(1), "countries": n(1)},
+			"2015-11-16T00:00:00Z": {"events": n(5), "meetings": n(1), "statements": n(1), "pledges": n(3), "countries": n(1)},
+			"2015-11-23T00:00:00Z": {"events": n(26), "meetings": n(5), "statements": n(10), "pledges": n(6), "deployments": n(1),
+				"withdrawals": n(1), "sanctions": n(2), "incidents": n(1), "countries": n(7)},
+		}, nil)
+	})
+	t.Run("leaderboard", func(t *testing.T) {
+		// France: four commitments, one delivered (the carrier), one
+		// withdrawn: one delivered of three standing.
+		checkRows(t, "leaderboard", run(t, "leaderboard"), []string{"country"}, refRows{
+			"FRA": {"commitments": n(4), "open": n(2), "delivered": n(1), "withdrawn": n(1), "lapsed": n(0), "delivered_share": n(0.333)},
+			"GBR": {"commitments": n(2), "open": n(2), "delivered": n(0), "delivered_share": n(0)},
+			"DEU": {"commitments": n(1), "open": n(1), "delivered": n(0)},
+			"RUS": {"commitments": n(1), "open": n(1), "delivered": n(0)},
+		}, nil)
+	})
+	t.Run("cohesion_matrix", func(t *testing.T) {
+		// Russia's intelligence sharing goes to France: cooperation with
+		// France besides their meeting. The air strikes' destination,
+		// Syria, and the troops' destination, Mali, are not members.
+		res := run(t, "cohesion_matrix")
+		checkRows(t, "cohesion_matrix", res, []string{"country_a", "country_b"}, refRows{
+			"RUS TUR": {"cooperation": n(0), "conflict": n(3), "net": n(-3)},
+			"DEU GBR": {"cooperation": n(1), "conflict": n(0)},
+			"DEU ITA": {"cooperation": n(1)},
+			"FRA RUS": {"cooperation": n(2), "conflict": n(0), "net": n(2)},
+			"FRA USA": {"cooperation": n(1)},
+			"GBR ITA": {"cooperation": n(1)},
+			"DEU FRA": {"cooperation": n(2)},
+			"FRA GBR": {"cooperation": n(2)},
+			"FRA ITA": {"cooperation": n(2)},
+		}, nil)
+	})
+	t.Run("money_ranking", func(t *testing.T) {
+		// The scenario pledges no money.
+		if res := run(t, "money_ranking"); len(res.Rows) != 0 {
+			t.Errorf("got %d rows, want none", len(res.Rows))
 		}
 	})
 }

@@ -287,6 +287,14 @@ func (s *chdbSession) rows(query string) ([]map[string]any, map[string]string, e
 // scans the ClickHouse type into. Unexpected types are errors: a type change
 // between versions changes what the store's conversions see.
 func chdbValue(typ string, raw json.RawMessage) (any, error) {
+	// Nullable(T): nil for NULL, else what T gives (clickhouse-go scans
+	// into a *T, which Store.RunSQL dereferences).
+	if inner, ok := strings.CutPrefix(typ, "Nullable("); ok {
+		if string(raw) == "null" {
+			return nil, nil
+		}
+		return chdbValue(strings.TrimSuffix(inner, ")"), raw)
+	}
 	// 64-bit integers and DateTime come quoted or not depending on settings.
 	text := string(raw)
 	if unq, err := strconv.Unquote(text); err == nil {
@@ -324,6 +332,11 @@ func chdbValue(typ string, raw json.RawMessage) (any, error) {
 		var sec int64
 		sec, err = strconv.ParseInt(text, 10, 64)
 		v = time.Unix(sec, 0).UTC()
+	case typ == "Date":
+		// always YYYY-MM-DD, whatever date_time_output_format says
+		var d time.Time
+		d, err = time.Parse(time.DateOnly, text)
+		v = d
 	case typ == "Array(String)":
 		var a []string
 		err = json.Unmarshal(raw, &a)

@@ -36,10 +36,13 @@ import (
 
 // shardingKeys are the Distributed tables' sharding keys: the rows of one
 // event id on one shard (where ReplacingMergeTree merges them away), one
-// coalition's snapshots together. Tables not listed spread at random.
+// coalition's snapshots together, the figures of one country or currency
+// together. Tables not listed spread at random.
 var shardingKeys = map[string]string{
 	"events":           "cityHash64(toString(event_id))",
 	"status_snapshots": "cityHash64(coalition)",
+	"reference_gdp":    "cityHash64(country)",
+	"reference_fx":     "cityHash64(currency)",
 }
 
 var (
@@ -47,8 +50,9 @@ var (
 	createViewRe  = regexp.MustCompile(`(?s)^CREATE VIEW IF NOT EXISTS (\w+) AS\s(.*)$`)
 	alterAddRe    = regexp.MustCompile(`(?s)^ALTER TABLE (\w+) ADD COLUMN (.*)$`)
 	// fromRe finds the tables a view reads: a name after FROM or JOIN
-	// (not a subquery, not already qualified).
-	fromRe = regexp.MustCompile(`\b(FROM|JOIN)(\s+)([A-Za-z_]\w*)\b([^.]|$)`)
+	// (not a subquery, not already qualified). A name after ARRAY JOIN is
+	// a column, which qualifyTables leaves alone.
+	fromRe = regexp.MustCompile(`\b(ARRAY\s+)?(FROM|JOIN)(\s+)([A-Za-z_]\w*)\b([^.]|$)`)
 )
 
 // clusterStatements rewrites one migration statement for cluster mode
@@ -78,7 +82,7 @@ func clusterStatements(stmt, cluster, db string) ([]string, error) {
 	if m := createViewRe.FindStringSubmatch(stmt); m != nil {
 		// Each server runs the DDL in its default database, so the
 		// tables the view reads are named with theirs.
-		body := fromRe.ReplaceAllString(m[2], "${1}${2}"+quoteIdent(db)+".${3}${4}")
+		body := qualifyTables(m[2], db)
 		return []string{fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s%s AS\n%s", qual(m[1]), on, body)}, nil
 	}
 	if m := alterAddRe.FindStringSubmatch(stmt); m != nil {
@@ -96,6 +100,17 @@ func clusterStatements(stmt, cluster, db string) ([]string, error) {
 	}
 	first, _, _ := strings.Cut(stmt, "\n")
 	return nil, fmt.Errorf("cluster mode cannot rewrite the statement %q: it knows CREATE TABLE IF NOT EXISTS, CREATE VIEW IF NOT EXISTS and ALTER TABLE ADD COLUMN", first)
+}
+
+// qualifyTables names the tables a view's body reads with database db.
+func qualifyTables(body, db string) string {
+	return fromRe.ReplaceAllStringFunc(body, func(match string) string {
+		m := fromRe.FindStringSubmatch(match)
+		if m[1] != "" { // ARRAY JOIN: a column
+			return match
+		}
+		return m[2] + m[3] + quoteIdent(db) + "." + m[4] + m[5]
+	})
 }
 
 // distributedDDL creates the Distributed table in front of table's

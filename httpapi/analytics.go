@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/csv"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -75,11 +74,7 @@ func (s *Server) handleAnalytics(w http.ResponseWriter, r *http.Request) {
 		for _, row := range res.Rows {
 			rec := make([]string, len(row))
 			for i, v := range row {
-				if t, ok := v.(time.Time); ok {
-					rec[i] = t.UTC().Format(time.RFC3339)
-				} else {
-					rec[i] = fmt.Sprint(v)
-				}
+				rec[i] = clickhouse.CellText(v) // NULL: an empty field
 			}
 			cw.Write(rec)
 		}

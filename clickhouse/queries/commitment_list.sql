@@ -1,7 +1,8 @@
 -- Catalog: Commitments
 -- Answers: what exactly was promised, and where does each promise stand?
 -- Every commitment with its owner, what it offers, its state, size,
--- deliveries and dates. Optional: country.
+-- deliveries and dates (NULL where there is none: no deadline, nothing
+-- delivered, not withdrawn). Optional: country.
 -- Param: coalition String
 -- Param: as_of DateTime now
 -- Param: country String ''
@@ -15,9 +16,11 @@ SELECT
     unit,
     delivered,
     announced_at,
-    if(deadline = toDateTime(0, 'UTC'), '', formatDateTime(deadline, '%Y-%m-%dT%H:%M:%SZ')) AS deadline,
-    if(deliveries = 0, '', formatDateTime(first_delivery_at, '%Y-%m-%dT%H:%M:%SZ')) AS first_delivery_at,
-    if(withdrawn = 0, '', formatDateTime(withdrawn_at, '%Y-%m-%dT%H:%M:%SZ')) AS withdrawn_at
+    -- Times, or NULL where there is none (not formatDateTime: its %M is
+    -- minutes on 18.16 and the month's name since ClickHouse 23.4).
+    if(deadline = toDateTime(0, 'UTC'), NULL, deadline) AS deadline,
+    if(deliveries = 0, NULL, first_delivery_at) AS first_delivery_at,
+    if(withdrawn = 0, NULL, withdrawn_at) AS withdrawn_at
 FROM (__COMMITMENTS__)
 WHERE known = 1 AND (@country = '' OR owner = @country)
 ORDER BY country, announced_at, commitment_id

@@ -1,7 +1,8 @@
 -- Fragment: dedup_events without source, summary and severity, which the
 -- status and most analytics do not read (ClickHouse 18.16 copies every
 -- element of the argMax tuple, so a narrower tuple de-duplicates faster and
--- in less memory). Queries include it where they say __DEDUP_CORE__.
+-- in less memory), and with a pledge's destination, which cohesion_matrix
+-- reads. Queries include it where they say __DEDUP_CORE__.
 --
 -- Otherwise the same as dedup_events: what was known of one coalition at
 -- @as_of, one row per event_id (the highest revision, ties broken by the
@@ -23,12 +24,13 @@ SELECT
     tupleElement(latest, 12) AS stage,
     tupleElement(latest, 13) AS deadline,
     tupleElement(latest, 15) AS asset,
-    tupleElement(latest, 16) AS quantity_milli
+    tupleElement(latest, 16) AS quantity_milli,
+    tupleElement(latest, 17) AS destination
 FROM
 (
     SELECT
         event_id,
-        argMax((kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit, quantity, complete, stage, deadline, retracted, asset, quantity_milli), (revision, data)) AS latest
+        argMax((kind, actor, counterpart, participants, occurred_at, stance, commitment_id, category, unit, quantity, complete, stage, deadline, retracted, asset, quantity_milli, destination), (revision, data)) AS latest
     FROM events
     WHERE coalition = @coalition AND reported_at <= @as_of
     GROUP BY event_id

@@ -1,9 +1,12 @@
 -- Catalog: Country leaderboard
--- Answers: who delivers? Each country's commitments by state, its
--- fulfilment rate (commitments delivered in full among those not
--- withdrawn), and money pledged and delivered where commitments are in a
--- currency (ISO 4217 unit). Ranked by commitments delivered, then by
--- commitments made.
+-- Answers: who delivers? Each country's commitments by state, and
+-- delivered_share: the commitments it delivered in full among those not
+-- withdrawn (a count of commitments, whatever their size; status's
+-- fulfilment is a ratio of quantities, delivered / pledged, per category
+-- and unit). Ranked by commitments delivered, then by commitments made.
+-- Money is not added up here, since amounts in different currencies do not
+-- add: money_ranking ranks it in US dollars and as a share of GDP, and
+-- gap_by_category shows it per currency.
 -- Param: coalition String
 -- Param: as_of DateTime now
 SELECT
@@ -14,13 +17,12 @@ SELECT
     countIf(state = 'delivered') AS delivered,
     countIf(state = 'withdrawn') AS withdrawn,
     countIf(state = 'lapsed') AS lapsed,
-    round(if(countIf(state != 'withdrawn') = 0, 0, countIf(state = 'delivered') / countIf(state != 'withdrawn')), 3) AS fulfilment_rate,
-    sumIf(p, match(unit, '^[A-Z]{3}$')) / 1000 AS money_pledged,
-    sumIf(d, match(unit, '^[A-Z]{3}$')) / 1000 AS money_delivered
+    round(if(countIf(state != 'withdrawn') = 0, 0, countIf(state = 'delivered') / countIf(state != 'withdrawn')), 3) AS delivered_share
 FROM
 (
-    -- renamed: an alias may not shadow a column inside an aggregate (18.16)
-    SELECT owner, state, unit, pledged_milli AS p, delivered_milli AS d
+    -- only what is needed: aliases above (delivered, withdrawn) may not
+    -- shadow columns of the commitments inside an aggregate (18.16)
+    SELECT owner, state
     FROM (__COMMITMENTS__)
     WHERE known = 1
 )

@@ -27,6 +27,7 @@ Usage:
   coalition import    import events from an outside source (gdelt: GDELT 2.0 event exports)
   coalition status    print the country status table from ClickHouse
   coalition query     run a named query of the analytics catalog (--list lists them)
+  coalition reference GDP and exchange rates for money_ranking (load gdp|fx FILE: World Bank CSV)
   coalition watch     follow the live feed of events in the terminal
   coalition alerts    follow raised alerts (tail), validate a rules file (check), evaluate rules alone (run)
   coalition migrate   apply the ClickHouse migrations
@@ -68,6 +69,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runMigrate(ctx, args[1:], stdout, stderr)
 	case "query":
 		err = runQuery(ctx, args[1:], stdout, stderr)
+	case "reference":
+		err = runReference(ctx, args[1:], stdin, stdout, stderr)
 	case "watch":
 		err = runWatch(ctx, args[1:], stdout, stderr)
 	case "alerts":

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -147,7 +146,8 @@ func writeCatalog(w io.Writer, format string, cat []clickhouse.NamedQuery) error
 }
 
 // writeResult renders a query result as a table, CSV or JSON (an array of
-// objects, one per row).
+// objects, one per row). NULL is NULL in a table, an empty field in CSV
+// and null in JSON.
 func writeResult(w io.Writer, format string, res *clickhouse.Result) error {
 	switch format {
 	case "json":
@@ -181,6 +181,9 @@ func writeResult(w io.Writer, format string, res *clickhouse.Result) error {
 		rec := make([]string, len(r))
 		for i, v := range r {
 			rec[i] = cell(v)
+			if v == nil {
+				rec[i] = "NULL" // an empty cell would read as an empty string
+			}
 		}
 		fmt.Fprintln(tw, strings.Join(rec, "\t"))
 	}
@@ -194,18 +197,6 @@ func jsonValue(v any) any {
 	return v
 }
 
-// cell formats a value for a table or CSV: times in RFC 3339, floats
-// without needless digits.
-func cell(v any) string {
-	switch x := v.(type) {
-	case time.Time:
-		return x.UTC().Format(time.RFC3339)
-	case float64:
-		return fmt.Sprintf("%g", x)
-	case []string:
-		s := append([]string(nil), x...)
-		sort.Strings(s)
-		return strings.Join(s, " ")
-	}
-	return fmt.Sprint(v)
-}
+// cell formats a value for a table or CSV, as the HTTP API's CSV does
+// (clickhouse.CellText).
+func cell(v any) string { return clickhouse.CellText(v) }
