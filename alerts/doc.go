@@ -16,5 +16,6 @@
 // The Deliverer POSTs every alert to the webhooks of the subscribers its
 // rule names, signed with HMAC-SHA256 (see Sign and VerifySignature),
 // retried with exponential backoff, and after the last attempt recorded on
-// COALITION_ALERTS_DLQ. Start runs the three together as a Service.
+// COALITION_ALERTS_DLQ; NewMetrics exports how the deliveries go to
+// Prometheus. Start runs the three together as a Service.
 package alerts

@@ -38,6 +38,11 @@ type EngineConfig struct {
 	// LeaseTTL is how long an engine that stopped without releasing its
 	// lease (a crash) keeps a standby from taking over; default 10s.
 	LeaseTTL time.Duration
+	// StopGrace is how long the engine goes on trying to publish the
+	// alerts of the batch in hand once it is told to stop (or loses its
+	// lease); after that the batch is given back, to be evaluated again.
+	// Default 10s.
+	StopGrace time.Duration
 	// Replicas of the key-value buckets; default 1.
 	Replicas int
 	// Clock is the engine's "now": raise times, cooldowns and undelivered
@@ -78,7 +83,7 @@ type Engine struct {
 
 	// Owned by Run.
 	st         *state
-	seen       map[string]struct{}  // alert ids raised, or dropped by a cooldown
+	seen       map[string]struct{}  // alert ids published (PubAck received), or dropped by a cooldown
 	lastRaised map[string]time.Time // cooldown scope -> last raise time
 	kv         jetstream.KeyValue
 	saved      uint64    // the sequence last written to the bucket
@@ -114,6 +119,9 @@ func NewEngine(nc *nats.Conn, rules *RuleSet, cfg EngineConfig) (*Engine, error)
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 10 * time.Second
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 10 * time.Second
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -268,6 +276,10 @@ func (e *Engine) start(ctx context.Context) (jetstream.Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What was known before (when the engine held the lease earlier in
+	// this process) is forgotten: the alert stream says what was raised,
+	// not the memory of alerts that may have failed to publish.
+	e.seen, e.lastRaised = map[string]struct{}{}, map[string]time.Time{}
 	if err := e.seedFromAlerts(ctx); err != nil {
 		return nil, err
 	}
@@ -326,10 +338,9 @@ func (e *Engine) handle(ctx context.Context, msgs []jetstream.Msg, caughtUp bool
 			cands = append(cands, changeCandidates(rs, ch)...)
 		}
 	}
-	now := e.cfg.Clock()
+	now, checked := e.cfg.Clock(), time.Now()
 	if caughtUp {
 		cands = append(cands, undeliveredCandidates(rs, e.st, now)...)
-		e.checkedAt = time.Now()
 	}
 	alerts := e.decide(cands, now, false)
 	if !e.publish(ctx, alerts, msgs) {
@@ -337,6 +348,9 @@ func (e *Engine) handle(ctx context.Context, msgs []jetstream.Msg, caughtUp bool
 			_ = msg.Nak()
 		}
 		return
+	}
+	if caughtUp {
+		e.checkedAt = checked
 	}
 	e.saveProgress(ctx, last)
 	for _, msg := range msgs {
@@ -348,12 +362,16 @@ func (e *Engine) handle(ctx context.Context, msgs []jetstream.Msg, caughtUp bool
 	e.stats.lastSeq.Store(max(e.stats.lastSeq.Load(), last))
 }
 
-// checkUndelivered raises the undelivered alerts due now.
+// checkUndelivered raises the undelivered alerts due now. If they cannot
+// be published (the engine is stopping), they are raised by the next
+// check, or by the engine that takes over.
 func (e *Engine) checkUndelivered(ctx context.Context) {
-	now := e.cfg.Clock()
-	e.checkedAt = time.Now()
+	now, checked := e.cfg.Clock(), time.Now()
 	alerts := e.decide(undeliveredCandidates(e.rules.Load(), e.st, now), now, false)
-	e.publish(ctx, alerts, nil)
+	if !e.publish(ctx, alerts, nil) {
+		return
+	}
+	e.checkedAt = checked
 }
 
 // cooldownScope is what a cooldown is counted per: the rule, the coalition
@@ -367,21 +385,25 @@ func cooldownScope(rule string, kind schema.AlertKind, coalition, country string
 
 // decide turns candidates into alerts: an occurrence already raised (or
 // dropped by a cooldown) is skipped, a cooldown drops an occurrence within
-// it, the rest get their id, raise time and subscribers. silent only marks
-// them as raised.
+// it, the rest get their id, raise time and subscribers. They count as
+// raised once publish has their PubAck. silent only marks them as raised
+// (the replay of events whose alerts are on the stream already).
 func (e *Engine) decide(cands []candidate, now time.Time, silent bool) []schema.Alert {
 	var out []schema.Alert
+	taken := map[string]bool{}
 	for _, c := range cands {
 		id := AlertID(c.key)
-		if _, ok := e.seen[id]; ok {
+		if _, ok := e.seen[id]; ok || taken[id] {
 			continue
 		}
-		e.seen[id] = struct{}{}
+		taken[id] = true
 		if silent {
+			e.seen[id] = struct{}{}
 			continue
 		}
 		scope := cooldownScope(c.rule.Name, c.rule.Kind, c.alert.Coalition, c.alert.Country)
 		if last, ok := e.lastRaised[scope]; ok && c.rule.Cooldown > 0 && now.Sub(last) < c.rule.Cooldown {
+			e.seen[id] = struct{}{}
 			e.stats.suppressed.Add(1)
 			e.log.Info("alert suppressed by cooldown", "rule", c.rule.Name, "alert_id", id, "coalition", c.alert.Coalition,
 				"country", c.alert.Country, "last_raised", last, "cooldown", c.rule.Cooldown)
@@ -397,9 +419,10 @@ func (e *Engine) decide(cands []candidate, now time.Time, silent bool) []schema.
 }
 
 // publish stores alerts on the alert stream, each with its id as
-// Nats-Msg-Id, retrying until each has its PubAck. While it retries the
-// messages that raised them are kept in progress. Once ctx is cancelled it
-// keeps trying for 10 seconds; it reports whether every alert was stored.
+// Nats-Msg-Id, retrying until each has its PubAck, and marks each as
+// raised once it has. While it retries the messages that raised them are
+// kept in progress. Once ctx is cancelled it keeps trying for StopGrace;
+// it reports whether every alert was stored.
 func (e *Engine) publish(ctx context.Context, alerts []schema.Alert, msgs []jetstream.Msg) bool {
 	if len(alerts) == 0 {
 		return true
@@ -407,7 +430,7 @@ func (e *Engine) publish(ctx context.Context, alerts []schema.Alert, msgs []jets
 	drain, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(10*time.Second, cancel)
+		t := time.AfterFunc(e.cfg.StopGrace, cancel)
 		context.AfterFunc(drain, func() { t.Stop() })
 	})
 	defer stop()
@@ -417,6 +440,7 @@ func (e *Engine) publish(ctx context.Context, alerts []schema.Alert, msgs []jets
 		data, err := json.Marshal(a)
 		if err != nil {
 			e.log.Error("alert engine: encoding an alert failed", "alert_id", a.ID, "err", err)
+			e.seen[a.ID] = struct{}{} // it would fail again
 			i++
 			continue
 		}
@@ -432,13 +456,14 @@ func (e *Engine) publish(ctx context.Context, alerts []schema.Alert, msgs []jets
 				_ = msg.InProgress()
 			}
 			if !bo.wait(drain) {
-				e.log.Error("alert engine: alerts not published; their events will be evaluated again", "pending", len(alerts)-i)
+				e.log.Error("alert engine: alerts not published; they are raised when their events (or the undelivered check) are evaluated again", "pending", len(alerts)-i)
 				return false
 			}
 			continue
 		}
 		bo.reset()
 		i++
+		e.seen[a.ID] = struct{}{}
 		e.stats.raised.Add(1)
 		if ack.Duplicate {
 			e.stats.duplicates.Add(1)

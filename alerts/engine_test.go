@@ -406,3 +406,41 @@ func TestEngineStandby(t *testing.T) {
 		t.Fatalf("alerts %q, raised by c %d", got, c.Stats().Raised)
 	}
 }
+
+// TestEngineLeaseLostWhilePublishing loses the lease while the alert
+// stream is down, so the batch in hand cannot be published and is given
+// back. When the engine takes the lease back, in the same process, it
+// evaluates the batch again and raises its alert: nothing it failed to
+// publish counts as raised.
+func TestEngineLeaseLostWhilePublishing(t *testing.T) {
+	t.Parallel()
+	nc, js := MustNATS(t)
+	rules := rulesFile(t, "rules:\n  - {name: withdrawn, kind: withdrawal}\n")
+	svc := MustStart(t, nc, rules, alerts.Config{Engine: alerts.EngineConfig{LeaseTTL: time.Second, StopGrace: 200 * time.Millisecond}})
+	eventually(t, "the engine", svc.Ready)
+	ctx := context.Background()
+	if err := js.DeleteStream(ctx, "COALITION_ALERTS"); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, nc, pledgeAndWithdrawal(t, "lease", "AUT")...)
+	eventually(t, "the batch to be fetched", func() bool { return svc.Stats().Events == 2 })
+	kv, err := js.KeyValue(ctx, alerts.DefaultBucket+"_lease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, alerts.DefaultEvaluator, []byte("another engine")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the engine to step down", func() bool { return !svc.Ready() })
+	if got := svc.Stats().Raised; got != 0 {
+		t.Fatalf("raised %d with the alert stream gone", got)
+	}
+	if err := alerts.EnsureAlertStreams(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the engine to take the lease back", svc.Ready)
+	waitEvaluated(t, js)
+	if got := summarize(streamAlerts(t, js)); len(got) != 1 || !strings.HasPrefix(got[0], "withdrawn AUT - aut-troops ") {
+		t.Errorf("alerts %q, want Austria's withdrawal", got)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/coalitiondev/coalition/alerts"
 	"github.com/coalitiondev/coalition/internal/testkit"
@@ -291,4 +292,46 @@ func readFile(tb testing.TB, path string) string {
 		tb.Fatal(err)
 	}
 	return string(b)
+}
+
+// metric returns the value of the metric name whose labels include the
+// given name-value pairs, gathered from reg, and whether there is one.
+func metric(tb testing.TB, reg *prometheus.Registry, name string, labels ...string) (float64, bool) {
+	tb.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(labels); i += 2 {
+				if have[labels[i]] != labels[i+1] {
+					continue next
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue(), true
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue(), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// wantMetric fails the test unless the metric has the value want.
+func wantMetric(tb testing.TB, reg *prometheus.Registry, want float64, name string, labels ...string) {
+	tb.Helper()
+	if got, ok := metric(tb, reg, name, labels...); !ok || got != want {
+		tb.Errorf("%s%v = %v (found %v), want %v", name, labels, got, ok, want)
+	}
 }

@@ -47,12 +47,16 @@ type WebhookConfig struct {
 	Client *http.Client
 	// Clock stamps X-Coalition-Timestamp and the delivery state; default
 	// time.Now.
-	Clock  func() time.Time
-	Logger *slog.Logger
+	Clock func() time.Time
+	// Metrics, if set, exports the delivery state to Prometheus (see
+	// NewMetrics).
+	Metrics *Metrics
+	Logger  *slog.Logger
 }
 
-// DeliveryState is what happened to one subscriber's deliveries since the
-// process started.
+// DeliveryState is what happened to one subscriber's deliveries in this
+// process since it started. (Metrics exports the same to Prometheus, with
+// what is pending and dead-lettered read from NATS.)
 type DeliveryState struct {
 	Subscriber string   `json:"subscriber"`
 	URL        string   `json:"url"` // the password of user info, if any, hidden
@@ -144,7 +148,9 @@ func NewDeliverer(nc *nats.Conn, cfg WebhookConfig) (*Deliverer, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Deliverer{js: js, cfg: cfg, log: cfg.Logger, client: client, base: base, cancel: cancel, workers: map[string]*worker{}}, nil
+	d := &Deliverer{js: js, cfg: cfg, log: cfg.Logger, client: client, base: base, cancel: cancel, workers: map[string]*worker{}}
+	cfg.Metrics.attach(d)
+	return d, nil
 }
 
 // worker delivers one subscriber's alerts.
@@ -213,6 +219,7 @@ func (d *Deliverer) Apply(ctx context.Context, rs *RuleSet) error {
 			w = &worker{name: s.Name, done: make(chan struct{}), retrying: map[string]struct{}{}}
 			w.state.Subscriber = s.Name
 			d.workers[s.Name] = w
+			d.cfg.Metrics.subscriberAdded(s.Name)
 		}
 		w.sub.Store(&s)
 		w.cc.Store(&cc)
@@ -235,6 +242,7 @@ func (d *Deliverer) Apply(ctx context.Context, rs *RuleSet) error {
 			w.cancel()
 			<-w.done
 			delete(d.workers, name)
+			d.cfg.Metrics.subscriberRemoved(name)
 		}
 	}
 	// Remove the consumers of subscribers that are no longer delivered to,
@@ -273,6 +281,18 @@ func (d *Deliverer) Deliveries() []DeliveryState {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Subscriber < out[j].Subscriber })
 	return out
+}
+
+// subscriberNames returns the names of the subscribers delivered to.
+func (d *Deliverer) subscriberNames() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	names := make([]string, 0, len(d.workers))
+	for name := range d.workers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Close stops every worker; an attempt in flight is abandoned and the
@@ -369,6 +389,11 @@ func (d *Deliverer) deliver(ctx context.Context, w *worker, msg jetstream.Msg) {
 	}
 	w.mu.Unlock()
 	if err == nil {
+		d.cfg.Metrics.attempt(w.name, OutcomeDelivered, at)
+	} else {
+		d.cfg.Metrics.attempt(w.name, OutcomeFailed, at)
+	}
+	if err == nil {
 		if aerr := msg.Ack(); aerr != nil {
 			d.log.Warn("webhook: ack failed; the alert may be delivered again", "subscriber", w.name, "alert_id", head.ID, "err", aerr)
 		}
@@ -455,6 +480,7 @@ func (d *Deliverer) deadLetter(ctx context.Context, w *worker, sub *Subscriber, 
 	w.state.DeadLettered++
 	delete(w.retrying, id)
 	w.mu.Unlock()
+	d.cfg.Metrics.attempt(w.name, OutcomeDeadLettered, rec.At)
 	d.log.Error("alert dead-lettered", "subscriber", w.name, "alert_id", id, "attempts", attempts, "status", status, "reason", reason)
 }
 

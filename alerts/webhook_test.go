@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/coalitiondev/coalition/alerts"
 	"github.com/coalitiondev/coalition/natsjs"
 	"github.com/coalitiondev/coalition/schema"
@@ -53,10 +55,12 @@ func TestWebhookFailsThenRecovers(t *testing.T) {
 	})
 	steady := newReceiver(t, "steady-secret", 5*time.Minute, always(204, ""))
 	rules := rulesFile(t, hookRules)
+	reg := prometheus.NewRegistry()
 	svc := MustStart(t, nc, rules, alerts.Config{
 		Lookup:   env(map[string]string{"FLAKY_URL": flaky.URL, "FLAKY_SECRET": "flaky-secret", "STEADY_URL": steady.URL, "STEADY_SECRET": "steady-secret"}),
-		Webhooks: alerts.WebhookConfig{Backoff: 50 * time.Millisecond},
+		Webhooks: alerts.WebhookConfig{Backoff: 50 * time.Millisecond, Metrics: alerts.NewMetrics(reg)},
 	})
+	wantMetric(t, reg, 0, "coalition_alert_deliveries_total", "subscriber", "flaky", "outcome", "delivered")
 	publish(t, nc, pledgeAndWithdrawal(t, "hooks", "BEL")...)
 	waitEvaluated(t, js)
 	raised := streamAlerts(t, js)
@@ -103,6 +107,20 @@ func TestWebhookFailsThenRecovers(t *testing.T) {
 	if msgs := streamMsgs(t, js, natsjs.AlertDeadLetterStream); len(msgs) != 0 {
 		t.Errorf("%d dead letters, want none", len(msgs))
 	}
+	// The same on /metrics.
+	for _, m := range []struct {
+		subscriber, outcome string
+		want                float64
+	}{{"flaky", "delivered", 1}, {"flaky", "failed", 2}, {"flaky", "dead_lettered", 0}, {"steady", "delivered", 1}, {"steady", "failed", 0}} {
+		wantMetric(t, reg, m.want, "coalition_alert_deliveries_total", "subscriber", m.subscriber, "outcome", m.outcome)
+	}
+	for _, sub := range []string{"flaky", "steady"} {
+		wantMetric(t, reg, 0, "coalition_alert_deliveries_pending", "subscriber", sub)
+		wantMetric(t, reg, 0, "coalition_alert_dead_letters", "subscriber", sub)
+		if at, ok := metric(t, reg, "coalition_alert_delivery_last_success_timestamp_seconds", "subscriber", sub); !ok || time.Since(time.Unix(int64(at), 0)) > time.Minute {
+			t.Errorf("%s: last success at %v (found %v)", sub, at, ok)
+		}
+	}
 }
 
 // TestWebhookDeadLetter gives up after MaxAttempts on a receiver that
@@ -124,10 +142,13 @@ subscribers:
 rules:
   - {name: withdrawn, kind: withdrawal, subscribers: [down, silent]}
 `)
-	svc := MustStart(t, nc, rules, alerts.Config{
+	cfg := alerts.Config{
 		Lookup:   env(map[string]string{"DOWN_URL": down.URL + "/hook", "SILENT_URL": "http://" + silent.Addr().String() + "/hook"}),
 		Webhooks: alerts.WebhookConfig{MaxAttempts: 3, Backoff: 10 * time.Millisecond, Timeout: 200 * time.Millisecond},
-	})
+	}
+	reg := prometheus.NewRegistry()
+	cfg.Webhooks.Metrics = alerts.NewMetrics(reg)
+	svc := MustStart(t, nc, rules, cfg)
 	publish(t, nc, pledgeAndWithdrawal(t, "hooks", "NLD")...)
 	waitEvaluated(t, js)
 	raised := streamAlerts(t, js)
@@ -166,6 +187,46 @@ rules:
 			t.Errorf("delivery state %+v", d)
 		}
 	}
+	for _, sub := range []string{"down", "silent"} {
+		wantMetric(t, reg, 0, "coalition_alert_deliveries_total", "subscriber", sub, "outcome", "delivered")
+		wantMetric(t, reg, 3, "coalition_alert_deliveries_total", "subscriber", sub, "outcome", "failed")
+		wantMetric(t, reg, 1, "coalition_alert_deliveries_total", "subscriber", sub, "outcome", "dead_lettered")
+		wantMetric(t, reg, 0, "coalition_alert_deliveries_pending", "subscriber", sub)
+		wantMetric(t, reg, 1, "coalition_alert_dead_letters", "subscriber", sub)
+	}
+
+	// After a restart the counters start again, and the dead letters
+	// (read from the stream) are still there.
+	_ = svc.Close()
+	reg = prometheus.NewRegistry()
+	cfg.Webhooks.Metrics = alerts.NewMetrics(reg)
+	MustStart(t, nc, rules, cfg)
+	for _, sub := range []string{"down", "silent"} {
+		wantMetric(t, reg, 0, "coalition_alert_deliveries_total", "subscriber", sub, "outcome", "dead_lettered")
+		wantMetric(t, reg, 1, "coalition_alert_dead_letters", "subscriber", sub)
+	}
+}
+
+// TestWebhookPendingMetric checks that an alert waiting for its next
+// attempt shows as pending, read from the durable consumer.
+func TestWebhookPendingMetric(t *testing.T) {
+	t.Parallel()
+	nc, _ := MustNATS(t)
+	down := newReceiver(t, "s", 5*time.Minute, always(503, "down"))
+	rules := rulesFile(t, "subscribers:\n  - {name: down, url: '${DOWN_URL}', secret: s}\nrules:\n  - {name: withdrawn, kind: withdrawal, subscribers: [down]}\n")
+	reg := prometheus.NewRegistry()
+	MustStart(t, nc, rules, alerts.Config{
+		Lookup:   env(map[string]string{"DOWN_URL": down.URL}),
+		Webhooks: alerts.WebhookConfig{Backoff: time.Hour, Metrics: alerts.NewMetrics(reg)},
+	})
+	publish(t, nc, pledgeAndWithdrawal(t, "pending", "IRL")...)
+	eventually(t, "a failed attempt", func() bool { return len(down.Calls()) == 1 })
+	eventually(t, "the failure to be counted", func() bool {
+		n, _ := metric(t, reg, "coalition_alert_deliveries_total", "subscriber", "down", "outcome", "failed")
+		return n == 1
+	})
+	wantMetric(t, reg, 1, "coalition_alert_deliveries_pending", "subscriber", "down")
+	wantMetric(t, reg, 0, "coalition_alert_dead_letters", "subscriber", "down")
 }
 
 // TestWebhookRulesReload reloads the rules file: a rule added is evaluated

@@ -5,6 +5,9 @@
 // of subscribers cost one consumer and never touch the ClickHouse writer.
 // A subscriber that falls behind is cut off without slowing the others. A
 // subscriber that reconnects with the last sequence it saw (or asks for a
-// time) is first replayed what it missed from the stream, then joins the
-// live fan-out without gap or repeat.
+// time of storage, or the whole stream) is first replayed what it missed
+// from the stream, however much that is, then joins the live fan-out
+// without gap or repeat; a replay that cannot get there ends the
+// subscription (ErrReplay) rather than skip anything. docs/feed.md
+// describes the HTTP side.
 package feed

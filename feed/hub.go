@@ -32,10 +32,14 @@ type Config struct {
 	// Buffer is each subscriber's queue; a subscriber whose queue is full
 	// is cut off. Default 1024.
 	Buffer int
-	// MaxReplay bounds what one reconnecting subscriber may ask to be
-	// replayed. Default 10000 messages.
-	MaxReplay int
-	Logger    *slog.Logger
+	// MaxHeld bounds the live messages held for one subscriber while it
+	// is replayed what it missed (they are sent after the replay); a
+	// subscriber whose replay falls further behind is cut off (ErrSlow)
+	// and reconnects from the last sequence it got. It does not bound the
+	// replay itself, which goes on until it meets the live fan-out.
+	// Default 10000 messages.
+	MaxHeld int
+	Logger  *slog.Logger
 }
 
 // Hub fans out one stream. Its methods are safe for concurrent use.
@@ -54,8 +58,8 @@ func NewHub(nc *nats.Conn, cfg Config) (*Hub, error) {
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = 1024
 	}
-	if cfg.MaxReplay <= 0 {
-		cfg.MaxReplay = 10000
+	if cfg.MaxHeld <= 0 {
+		cfg.MaxHeld = 10000
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -161,18 +165,31 @@ func (h *Hub) Subscribers() int {
 	return len(h.subs)
 }
 
-// Errors a subscription ends with.
+// Errors a subscription ends with. After ErrSlow and ErrReplay the
+// subscriber has missed nothing it was not told of: it reconnects with
+// Since{Seq: the last sequence it got} and carries on without a gap.
 var (
 	ErrSlow   = errors.New("feed: subscriber too slow, cut off")
+	ErrReplay = errors.New("feed: replay interrupted before it reached the live feed")
 	ErrClosed = errors.New("feed: closed")
 )
 
-// Since says where a subscription starts: after a stream sequence, from a
-// time, or (zero) with the next new message.
+// Since says where a subscription starts. The zero Since starts with the
+// next new message; the others first replay stored messages:
+//
+//   - Seq n: the messages after sequence n, the last one the subscriber
+//     got (what SSE's Last-Event-ID carries), so n+1 comes first;
+//   - FromStart: every message the stream holds (as Seq 0 would be, if the
+//     zero Since did not mean "new messages only");
+//   - Time t: the messages the stream stored at or after t. That is the
+//     time of publication, not an event's occurred_at.
 type Since struct {
-	Seq  uint64    // replay messages after this sequence
-	Time time.Time // replay messages stored at or after this time
+	Seq       uint64
+	FromStart bool
+	Time      time.Time
 }
+
+func (s Since) replays() bool { return s.Seq > 0 || s.FromStart || !s.Time.IsZero() }
 
 // Sub is one subscription. Read C until Done is closed; Err then says why.
 // (C itself is never closed, so that no sender can race a close.)
@@ -208,7 +225,7 @@ func (s *Sub) offer(it Item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.replay {
-		if len(s.pending) >= s.hub.cfg.MaxReplay {
+		if len(s.pending) >= s.hub.cfg.MaxHeld {
 			s.closeLocked(ErrSlow)
 			return
 		}
@@ -255,102 +272,34 @@ func (s *Sub) closeWith(err error) {
 
 // Subscribe starts a subscription to the messages whose subject matches
 // pattern (NATS wildcards * and >), first replaying what since asks for.
-// The replay reads the stream with its own short-lived ordered consumer;
-// live messages that arrive meanwhile are held and then delivered in order
-// after it, without gap or repeat.
+// The replay reads the stream with its own ordered consumer until it meets
+// the live fan-out; live messages that arrive meanwhile are held and then
+// delivered in order after it, without gap or repeat. If the replay cannot
+// get there (the stream stops answering), the subscription ends with
+// ErrReplay instead of skipping what it did not read.
 func (h *Hub) Subscribe(ctx context.Context, pattern string, since Since) (*Sub, error) {
 	c := make(chan Item, h.cfg.Buffer)
 	s := &Sub{C: c, c: c, filter: strings.Split(pattern, "."), done: make(chan struct{}), hub: h}
-	replay := since.Seq > 0 || !since.Time.IsZero()
+	replay := since.replays()
 	h.mu.Lock()
 	if !h.live {
 		h.mu.Unlock()
 		return nil, errors.New("feed: not reading its stream yet")
 	}
+	liveFrom := h.last // live starts after what the hub has already fanned out
 	s.replay = replay
-	s.lastOut = h.last // live starts after what the hub has already fanned out
+	switch {
+	case !replay:
+		s.lastOut = liveFrom
+	case since.Time.IsZero():
+		s.lastOut = since.Seq // the hub may not have fanned out that far yet
+	}
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
-	if !replay {
-		return s, nil
+	if replay {
+		go h.replay(ctx, s, pattern, since, liveFrom)
 	}
-	s.mu.Lock()
-	s.lastOut = 0
-	s.mu.Unlock()
-	go h.replay(ctx, s, pattern, since)
 	return s, nil
-}
-
-// replay sends what the subscriber missed, then the live items held
-// meanwhile, then switches it to live delivery.
-func (h *Hub) replay(ctx context.Context, s *Sub, pattern string, since Since) {
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{pattern}}
-	switch {
-	case since.Seq > 0:
-		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, since.Seq+1
-	default:
-		t := since.Time
-		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
-	}
-	send := func(it Item) bool {
-		select {
-		case s.c <- it:
-			s.mu.Lock()
-			s.lastOut = it.Seq
-			s.mu.Unlock()
-			return true
-		case <-s.done:
-			return false
-		case <-ctx.Done():
-			return false
-		case <-time.After(10 * time.Second):
-			s.closeWith(ErrSlow)
-			return false
-		}
-	}
-	cons, err := h.js.OrderedConsumer(ctx, h.cfg.Stream, occ)
-	if err == nil {
-		for n := 0; n < h.cfg.MaxReplay; n++ {
-			fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			msg, err := cons.Next(jetstream.FetchContext(fctx))
-			cancel()
-			if err != nil {
-				break // caught up (timeout) or the stream is unavailable
-			}
-			md, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			if item, ok := h.render(md.Sequence.Stream, msg.Subject(), msg.Headers(), msg.Data(), md.Timestamp); ok {
-				if !send(item) {
-					return
-				}
-			}
-			if md.NumPending == 0 {
-				break
-			}
-		}
-	} else {
-		h.log.Warn("feed replay failed", "stream", h.cfg.Stream, "err", err)
-	}
-	// Deliver the live items held during the replay, then go live.
-	for {
-		s.mu.Lock()
-		if len(s.pending) == 0 {
-			s.replay = false
-			s.mu.Unlock()
-			return
-		}
-		held := s.pending
-		s.pending = nil
-		last := s.lastOut
-		s.mu.Unlock()
-		for _, it := range held {
-			if it.Seq > last && !send(it) {
-				return
-			}
-		}
-	}
 }
 
 // matches reports whether subject matches the pattern tokens.

@@ -164,6 +164,24 @@ func TestReplayWithoutGap(t *testing.T) {
 			t.Fatalf("item %d: seq %d, want %d", i, p.Seq, want)
 		}
 	}
+	t.Run("FromStart", func(t *testing.T) {
+		sub, err := e.hub.Subscribe(context.Background(), "coalition.>", feed.Since{FromStart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := collect(t, sub, 200); got[0].Seq != 1 || got[199].Seq != 200 {
+			t.Fatalf("replay from the start: %d..%d, want 1..200", got[0].Seq, got[199].Seq)
+		}
+	})
+	t.Run("AfterSeq1", func(t *testing.T) { // Since.Seq is the last sequence seen
+		sub, err := e.hub.Subscribe(context.Background(), "coalition.>", feed.Since{Seq: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := collect(t, sub, 199); got[0].Seq != 2 || got[198].Seq != 200 {
+			t.Fatalf("replay after 1: %d..%d, want 2..200", got[0].Seq, got[198].Seq)
+		}
+	})
 	t.Run("SinceTime", func(t *testing.T) {
 		sub, err := e.hub.Subscribe(context.Background(), "coalition.>", feed.Since{Time: time.Now().Add(-time.Hour)})
 		if err != nil {
@@ -203,6 +221,62 @@ func TestSlowSubscriberIsCutOff(t *testing.T) {
 	got := collect(t, again, int(300-last))
 	if got[0].Seq != last+1 || got[len(got)-1].Seq != 300 {
 		t.Fatalf("after reconnecting: %d..%d, want %d..300", got[0].Seq, got[len(got)-1].Seq, last+1)
+	}
+}
+
+// TestFastAndSlowSubscribers checks that a subscriber that stops reading
+// holds nobody back: it is cut off, while one that reads gets every event,
+// in order, before and after the cut.
+func TestFastAndSlowSubscribers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, feed.Config{Buffer: 16})
+	ctx := context.Background()
+	slow, _ := e.hub.Subscribe(ctx, "coalition.>", feed.Since{})
+	fast, _ := e.hub.Subscribe(ctx, "coalition.>", feed.Since{})
+	evs := eventgen.Events(rand.New(rand.NewPCG(15, 16)), 200, eventgen.Options{})
+	var got []feed.EventPayload
+	for i := 0; i < len(evs); i += 10 { // fewer than the buffer at a time
+		e.publish(t, evs[i:i+10])
+		got = append(got, collect(t, fast, 10)...)
+	}
+	for i, p := range got {
+		if want := uint64(1 + i); p.Seq != want {
+			t.Fatalf("fast subscriber: item %d is seq %d, want %d", i, p.Seq, want)
+		}
+	}
+	if err := slow.Err(); err != feed.ErrSlow {
+		t.Fatalf("slow subscriber: %v, want ErrSlow", err)
+	}
+	if n := len(slow.C); n != 16 {
+		t.Errorf("slow subscriber holds %d items, want its buffer's 16", n)
+	}
+	select {
+	case <-fast.Done():
+		t.Fatalf("fast subscriber ended: %v", fast.Err())
+	default:
+	}
+}
+
+// TestReplayFails checks that a replay that cannot read the stream ends the
+// subscription with ErrReplay rather than going live past what it missed.
+func TestReplayFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, feed.Config{})
+	e.publish(t, eventgen.Events(rand.New(rand.NewPCG(17, 18)), 10, eventgen.Options{}))
+	if err := e.js.DeleteStream(context.Background(), natsjs.EventStream); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.hub.Subscribe(context.Background(), "coalition.>", feed.Since{Seq: 3})
+	if err != nil {
+		t.Skipf("the hub noticed first: %v", err)
+	}
+	select {
+	case <-sub.Done():
+		if err := sub.Err(); err != feed.ErrReplay {
+			t.Fatalf("subscription ended with %v, want ErrReplay", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the subscription did not end")
 	}
 }
 
@@ -261,4 +335,43 @@ func Example_subscribe() {
 	ev, _ := schema.Decode(m.Subject, m.Header.Get, m.Data)
 	fmt.Println(m.Subject, m.Header.Get("ce-type"), ev.Pledge.CommitmentID, *ev.Pledge.Quantity, ev.Pledge.Unit)
 	// Output: coalition.paris-2015.DEU.pledge dev.coalition.pledge.v1 deu-mali-troops-2015 650 soldiers
+}
+
+// TestLongReplay replays more than a page of the replay's reads and more
+// than the hub would hold for the subscriber meanwhile: the replay goes on
+// until it meets the live fan-out, so the subscriber gets every sequence
+// after the one it asked for, then the live ones, and the replay's
+// consumer is gone afterwards.
+func TestLongReplay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, feed.Config{MaxHeld: 50})
+	ctx := context.Background()
+	live, _ := e.hub.Subscribe(ctx, "coalition.>", feed.Since{})
+	e.publish(t, eventgen.Events(rand.New(rand.NewPCG(11, 12)), 600, eventgen.Options{}))
+	collect(t, live, 600) // the hub has fanned them out: they are history now
+	sub, err := e.hub.Subscribe(ctx, "coalition.>", feed.Since{Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.publish(t, eventgen.Events(rand.New(rand.NewPCG(13, 14)), 1, eventgen.Options{}))
+	for want := uint64(2); want <= 601; want++ {
+		if got := collect(t, sub, 1)[0].Seq; got != want {
+			t.Fatalf("seq %d, want %d: %d..%d skipped", got, want, want, got-1)
+		}
+	}
+	str, _ := e.js.Stream(ctx, natsjs.EventStream)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := str.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Consumers == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d consumers on the stream after the replay, want the hub's one", info.State.Consumers)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -12,14 +12,15 @@ import (
 	"github.com/coalitiondev/coalition/schema"
 )
 
-// heartbeat is how often an idle server-sent event stream gets a comment
-// line, so proxies and clients know it is alive.
-var heartbeat = 15 * time.Second
+// DefaultHeartbeat is how often an idle server-sent event stream gets a
+// ": heartbeat" comment, so proxies and clients know it is alive.
+const DefaultHeartbeat = 15 * time.Second
 
 // handleFeed streams accepted events as server-sent events, filtered by
 // ?coalition=, ?country= and ?kind=. Each event's SSE id is its stream
 // sequence: a client that reconnects with Last-Event-ID (or asks
-// ?since=<sequence or time>) is replayed what it missed, then follows live.
+// ?since=<sequence or time>) is replayed what it missed, then follows live
+// (see sinceParam).
 func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.EventHub == nil {
 		s.writeError(w, r, schema.Errorf(schema.EUNAVAIL, "the live feed is not running"))
@@ -52,7 +53,15 @@ func (s *Server) handleAlertFeed(w http.ResponseWriter, r *http.Request) {
 	s.stream(w, r, s.cfg.AlertHub, pattern, "alert")
 }
 
-// sinceParam reads Last-Event-ID or ?since= (a stream sequence or a time).
+// sinceParam reads where a stream starts: Last-Event-ID (what a browser's
+// EventSource sends when it reconnects) or else ?since=.
+//
+//   - a stream sequence N: the messages after N, the last id the client
+//     got, so N+1 comes first; 0 replays the whole stream;
+//   - a time (2015-11-27, RFC 3339): the messages the stream stored at or
+//     after it. That is when an event was published, not its occurred_at:
+//     ?since=2015-11-20 on events published today replays all of them;
+//   - nothing: new messages only.
 func sinceParam(r *http.Request) (feed.Since, error) {
 	v := r.Header.Get("Last-Event-ID")
 	if v == "" {
@@ -62,7 +71,7 @@ func sinceParam(r *http.Request) (feed.Since, error) {
 		return feed.Since{}, nil
 	}
 	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
-		return feed.Since{Seq: n}, nil
+		return feed.Since{Seq: n, FromStart: n == 0}, nil
 	}
 	t, err := clickhouse.ParseMoment(v, time.Now())
 	if err != nil {
@@ -100,7 +109,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, hub *feed.Hub, p
 	if !write([]byte(": connected\nretry: 2000\n\n")) {
 		return
 	}
-	tick := time.NewTicker(heartbeat)
+	tick := time.NewTicker(s.cfg.Heartbeat)
 	defer tick.Stop()
 	for {
 		select {
@@ -111,8 +120,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, hub *feed.Hub, p
 				return
 			}
 		case <-sub.Done():
-			if sub.Err() == feed.ErrSlow {
+			// The client reconnects (EventSource does, after the retry
+			// delay) with Last-Event-ID and misses nothing.
+			switch sub.Err() {
+			case feed.ErrSlow:
 				write([]byte("event: error\ndata: {\"error\":\"too slow: reconnect with Last-Event-ID\"}\n\n"))
+			case feed.ErrReplay:
+				write([]byte("event: error\ndata: {\"error\":\"replay interrupted: reconnect with Last-Event-ID\"}\n\n"))
 			}
 			return
 		case it := <-sub.C:

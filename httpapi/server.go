@@ -60,6 +60,9 @@ type Config struct {
 	RecentAlerts func(ctx context.Context, limit int) ([]feed.AlertPayload, error)
 	// Deliveries returns the webhook delivery state; nil shows none.
 	Deliveries func() any
+	// Heartbeat is how often an idle SSE stream gets a ": heartbeat"
+	// comment; default DefaultHeartbeat.
+	Heartbeat time.Duration
 	// MaxBodyBytes limits request bodies; default 16 MiB.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
@@ -85,6 +88,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Gatherer == nil {
 		cfg.Gatherer = prometheus.DefaultGatherer
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

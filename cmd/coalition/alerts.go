@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/coalitiondev/coalition/alerts"
 	"github.com/coalitiondev/coalition/clickhouse"
@@ -265,14 +266,17 @@ func writeRuleSet(w io.Writer, rs *alerts.RuleSet) error {
 }
 
 // startAlertService starts the alert engine and webhook deliveries of
-// serve on the rules file at rulesPath; it returns nil and no error when
-// rulesPath is empty (alerts are off). Close the Service before the NATS
-// connection.
-func startAlertService(ctx context.Context, nc *nats.Conn, rulesPath string, log *slog.Logger) (*alerts.Service, error) {
+// serve on the rules file at rulesPath, their metrics registered with reg;
+// it returns nil and no error when rulesPath is empty (alerts are off).
+// Close the Service before the NATS connection.
+func startAlertService(ctx context.Context, nc *nats.Conn, rulesPath string, reg prometheus.Registerer, log *slog.Logger) (*alerts.Service, error) {
 	if rulesPath == "" {
 		return nil, nil
 	}
-	svc, err := alerts.Start(ctx, nc, alerts.Config{RulesPath: rulesPath, Logger: log.With("part", "alerts")})
+	svc, err := alerts.Start(ctx, nc, alerts.Config{
+		RulesPath: rulesPath, Logger: log.With("part", "alerts"),
+		Webhooks: alerts.WebhookConfig{Metrics: alerts.NewMetrics(reg)},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("--alert-rules: %w", err)
 	}

@@ -488,6 +488,16 @@ func TestServeWithDeployNATS(t *testing.T) {
 		_, br := openFeed(t, app.HTTP.URL()+"/api/v1/feed?since=2000-01-01", "")
 		readFrames(t, br, 3, 10*time.Second)
 	})
+	t.Run("DeliveryMetrics", func(t *testing.T) {
+		// The gauges read the webhook consumer and the dead-letter stream
+		// with the consumer user's permissions.
+		_, body := authRequest(t, "GET", app.HTTP.URL()+"/metrics", "", "")
+		for _, want := range []string{`coalition_alert_deliveries_pending{subscriber="demo-receiver"}`, `coalition_alert_dead_letters{subscriber="demo-receiver"} 0`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 	t.Run("WatchAsReader", func(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if code := Run(ctx, append([]string{"watch", "--country", "DEU", "--since", "0", "--once"}, as("reader")...), nil, &out, &errOut); code != 0 {

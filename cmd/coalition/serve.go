@@ -339,7 +339,7 @@ func (a *App) startRoles(ctx context.Context, writeToken, readToken string) (err
 		if cfg.AlertRules == "" && !a.roles.all() {
 			return usageError{errors.New("--roles alerts: --alert-rules is required")}
 		}
-		if a.Alerts, err = startAlertService(ctx, a.NC, cfg.AlertRules, a.Log); err != nil {
+		if a.Alerts, err = startAlertService(ctx, a.NC, cfg.AlertRules, a.Registry, a.Log); err != nil {
 			return err
 		}
 	}

@@ -24,7 +24,7 @@ GET /api/v1/feed), one line per event, until interrupted.`, stderr, nil)
 	f.str(&coalition, "coalition", "COALITION", "", "only this coalition")
 	f.str(&country, "country", "", "", "only events with this actor (ISO alpha-3)")
 	f.str(&kind, "kind", "", "", "only this kind of event")
-	f.str(&since, "since", "", "", "first replay from a stream sequence or a time (2015-11-27, 2015-11-27T12:00:00Z); default: new events only")
+	f.str(&since, "since", "", "", "first replay the events after a stream sequence (0: from the start), or those stored since a time (2015-11-27, 2015-11-27T12:00:00Z) or a duration ago (1h); default: new events only")
 	f.str(&format, "format", "", "text", "text or json (one JSON object per line)")
 	f.BoolVar(&once, "once", false, "print what the stream holds (from --since) and exit")
 	if err := f.parse(args); err != nil {

@@ -1,7 +1,7 @@
 // Server-sent event streams (the event feed and the alert feed) and the two
 // panels that show them.
 
-import { el, replace, human, qty, parseTime, fmtShort, fmtDateTime, signed, kindIcon, getJSON, KIND_COLORS } from "./util.js";
+import { el, replace, human, qty, parseTime, fmtShort, fmtStamp, fmtDate, fmtDateTime, signed, kindIcon, getJSON, KIND_COLORS } from "./util.js";
 
 // LiveStream keeps one EventSource open. The browser reconnects by itself
 // (with Last-Event-ID) when an open stream drops; when the endpoint answers
@@ -204,6 +204,12 @@ const ALERT_ICON = {
   support_below: ["statement", KIND_COLORS.incident],
 };
 
+// Alerts of kind undelivered come in bursts (every open commitment past
+// its deadline at once, when the engine first catches up): those of one
+// rule are shown as a single item, where the newest of them would be, so
+// that they do not push the others out of sight.
+const GROUPED_KINDS = new Set(["undelivered"]);
+
 export class AlertsPanel {
   constructor(panel, nameOf, max = 30) {
     this.panel = panel;
@@ -212,6 +218,7 @@ export class AlertsPanel {
     this.nameOf = nameOf;
     this.max = max;
     this.seen = new Set();
+    this.groups = new Map(); // rule -> {li, alerts: [{p, a}], fresh}
     this.listOK = false;
     this.streamState = "connecting";
     this.stream = new LiveStream({
@@ -252,30 +259,89 @@ export class AlertsPanel {
     this.render();
   }
 
+  // add shows an alert at the top of the list (alerts arrive oldest first).
   add(p, live) {
     const a = p.alert || {};
     const key = a.id || `seq:${p.seq}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
+    let li;
+    if (GROUPED_KINDS.has(a.kind)) {
+      const rule = a.rule || a.kind;
+      let g = this.groups.get(rule);
+      if (!g) {
+        g = { li: el("li"), alerts: [] };
+        this.groups.set(rule, g);
+      }
+      g.alerts.push({ p, a });
+      this.renderGroup(g, live);
+      li = g.li;
+    } else {
+      li = this.item(p, a, live);
+    }
+    this.list.prepend(li); // a group moves up to its newest alert
+    while (this.list.children.length > this.max) {
+      const last = this.list.lastElementChild;
+      for (const [rule, g] of this.groups) if (g.li === last) this.groups.delete(rule);
+      last.remove();
+    }
+    this.render();
+  }
+
+  // item renders one alert. The time shown is when it was raised, with
+  // the year (alerts about 2015 may be raised today); when what it is
+  // about happened on another day, the meta line starts with that day.
+  item(p, a, live) {
     const [shape, color] = ALERT_ICON[a.kind] || ["meeting", "#667085"];
     const raised = parseTime(a.raised_at) || parseTime(a.occurred_at);
+    const occurred = parseTime(a.occurred_at);
     const who = [a.country, a.counterpart].filter(Boolean);
+    const about = occurred && (!raised || fmtDate(occurred) !== fmtDate(raised)) ? `about ${fmtDate(occurred)}` : null;
     const li = el("li", { "data-seq": p.seq, "data-kind": a.kind || "", class: live ? "fresh" : null },
       el("span", { class: "icon" }, kindIcon(shape, 16, color)),
       el("div", { class: "head" },
         el("span", { class: "kind" }, human(a.kind || "alert")),
         who.length ? el("span", { class: "who", title: who.map(this.nameOf).join(" and ") }, who.join(" → ")) : null,
-        el("time", { datetime: a.raised_at || "", title: raised ? `raised ${fmtDateTime(raised)}` : null }, fmtShort(raised))),
+        el("time", { datetime: a.raised_at || "", title: raised ? `raised ${fmtDateTime(raised)}` : null }, fmtStamp(raised))),
       el("div", { class: "msg", title: a.message || null }, a.message || ""),
-      el("div", { class: "meta" }, [a.rule ? `rule ${a.rule}` : null, a.commitment_id || null, a.coalition || null].filter(Boolean).join(" · ")));
+      el("div", { class: "meta" }, [about, a.rule ? `rule ${a.rule}` : null, a.commitment_id || null, a.coalition || null].filter(Boolean).join(" · ")));
     li.querySelector(".kind").style.color = color;
-    this.list.prepend(li);
-    while (this.list.children.length > this.max) this.list.lastElementChild.remove();
-    this.render();
+    return li;
+  }
+
+  // renderGroup draws a rule's grouped alerts in place: one alert as
+  // itself, several as a count, the countries, and the list on demand.
+  renderGroup(g, live) {
+    const newest = g.alerts[g.alerts.length - 1];
+    if (g.alerts.length === 1) {
+      const li = this.item(newest.p, newest.a, live);
+      g.li.replaceWith(li);
+      g.li = li;
+      return;
+    }
+    const a = newest.a;
+    const [shape, color] = ALERT_ICON[a.kind] || ["meeting", "#667085"];
+    const raised = parseTime(a.raised_at) || parseTime(a.occurred_at);
+    const countries = [...new Set(g.alerts.map((x) => x.a.country).filter(Boolean))].sort();
+    const n = g.alerts.length;
+    const li = el("li", { "data-seq": newest.p.seq, "data-kind": a.kind || "", "data-count": n, class: live ? "group fresh" : "group" },
+      el("span", { class: "icon" }, kindIcon(shape, 16, color)),
+      el("div", { class: "head" },
+        el("span", { class: "kind" }, human(a.kind || "alert")),
+        el("span", { class: "who", title: countries.map(this.nameOf).join(", ") }, countries.join(" · ")),
+        el("time", { datetime: a.raised_at || "", title: raised ? `latest raised ${fmtDateTime(raised)}` : null }, fmtStamp(raised))),
+      el("div", { class: "msg" }, `${n} commitments still undelivered past the deadline of rule ${a.rule || a.kind}`),
+      el("details", { class: "meta" },
+        el("summary", null, `show all ${n}`),
+        el("ul", null, [...g.alerts].reverse().map((x) => el("li", { title: x.a.message || null },
+          el("span", { class: "who" }, x.a.country || "?"), " ", x.a.commitment_id || x.a.message || "")))));
+    li.querySelector(".kind").style.color = color;
+    g.li.replaceWith(li);
+    g.li = li;
   }
 
   render() {
-    const count = this.list.querySelectorAll("li[data-seq]").length;
+    const count = this.list.querySelectorAll(":scope > li[data-seq]").length;
     const unavailable = !this.listOK && this.streamState === "unavailable";
     const state = this.streamState === "live" ? "live" : unavailable ? "unavailable" : this.listOK ? "ready" : "connecting";
     this.panel.dataset.state = state;

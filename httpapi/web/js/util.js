@@ -128,6 +128,13 @@ export function fmtShort(t) {
   return `${day} · ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`;
 }
 
+// fmtStamp is a day and time with the year, for times that may be years
+// apart from what they are shown beside (an alert raised today about 2015).
+export function fmtStamp(t) {
+  if (!t) return "—";
+  return `${fmtDate(t)} · ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`;
+}
+
 export function isoSecond(t) {
   return t.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
