@@ -161,20 +161,40 @@ func (q NamedQuery) BindParams(given map[string]string, now time.Time) (map[stri
 	return out, nil
 }
 
-// ParseMoment reads a moment given by a user: "now", an RFC 3339 time, or
-// a date (midnight UTC at its end is not implied: 2015-11-27 means
-// 2015-11-27T00:00:00Z). The result is truncated to the second.
+// ParseMoment reads a moment at which to ask what was known (--as-of,
+// ?as_of=, a catalog query's as_of): "now" (or empty), an RFC 3339 time, a
+// time without a zone (UTC), or a date. A date means the end of that day in
+// UTC: 2015-11-27 is 2015-11-27T23:59:59Z, so that "what did we know on
+// 2015-11-27?" includes everything reported that day (times are kept to
+// the second). The result is truncated to the second.
 func ParseMoment(s string, now time.Time) (time.Time, error) {
+	return parseMoment(s, now, true)
+}
+
+// ParseSince reads the moment a feed or a tail starts from (--since,
+// ?since=): as ParseMoment, except that a date means the start of that day
+// in UTC (2015-11-27 is 2015-11-27T00:00:00Z), so that everything of that
+// day is included.
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	return parseMoment(s, now, false)
+}
+
+func parseMoment(s string, now time.Time, endOfDay bool) (time.Time, error) {
 	if s == "" || s == "now" {
 		return now.UTC().Truncate(time.Second), nil
 	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			if t.Year() < 1970 || t.Year() > 2105 {
-				return time.Time{}, fmt.Errorf("%q is outside 1970..2105", s)
-			}
-			return t.UTC().Truncate(time.Second), nil
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			continue
 		}
+		if t.Year() < 1970 || t.Year() > 2105 {
+			return time.Time{}, fmt.Errorf("%q is outside 1970..2105", s)
+		}
+		if layout == time.DateOnly && endOfDay {
+			t = t.AddDate(0, 0, 1).Add(-time.Second)
+		}
+		return t.UTC().Truncate(time.Second), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time: want now, 2015-11-27 or 2015-11-27T12:00:00Z", s)
 }

@@ -45,7 +45,8 @@ func TestCatalog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p["as_of"] != time.Date(2015, 11, 27, 0, 0, 0, 0, time.UTC) || p["country"] != "" {
+		// A date is the end of that day: everything reported on it.
+		if p["as_of"] != time.Date(2015, 11, 27, 23, 59, 59, 0, time.UTC) || p["country"] != "" {
 			t.Errorf("got %v", p)
 		}
 		p, _ = q.BindParams(map[string]string{"coalition": "c"}, now)
@@ -79,6 +80,69 @@ func TestCatalog(t *testing.T) {
 			t.Fatalf("got %d rows for a coalition that does not exist", len(res.Rows))
 		}
 	})
+}
+
+// TestAnomaliesQueryKnowsEveryKind checks that the anomalies query can
+// give every kind of schema.AnomalyKinds (the property tests then hold it
+// to the fold's rule for each).
+func TestAnomaliesQueryKnowsEveryKind(t *testing.T) {
+	q, err := clickhouse.Query("anomalies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range schema.AnomalyKinds {
+		if strings.Count(q, "['"+string(k)+"']") != 1 {
+			t.Errorf("the anomalies query does not give %s exactly once", k)
+		}
+	}
+}
+
+// TestParseMoment checks the moments a user may give: a date is the end of
+// that day for an as-of moment (what was known that day includes all its
+// reports) and its start for a since moment.
+func TestParseMoment(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
+	utc := func(y int, m time.Month, d, h, mi, s int) time.Time { return time.Date(y, m, d, h, mi, s, 0, time.UTC) }
+	tests := []struct {
+		in           string
+		asOf, since  time.Time
+		errSubstring string
+	}{
+		{"", now.Truncate(time.Second), now.Truncate(time.Second), ""},
+		{"now", now.Truncate(time.Second), now.Truncate(time.Second), ""},
+		{"2015-11-27", utc(2015, 11, 27, 23, 59, 59), utc(2015, 11, 27, 0, 0, 0), ""},
+		{"2015-12-31", utc(2015, 12, 31, 23, 59, 59), utc(2015, 12, 31, 0, 0, 0), ""},
+		{"2016-02-28", utc(2016, 2, 28, 23, 59, 59), utc(2016, 2, 28, 0, 0, 0), ""},
+		{"2015-11-27T00:00:00Z", utc(2015, 11, 27, 0, 0, 0), utc(2015, 11, 27, 0, 0, 0), ""},
+		{"2015-11-27T12:00:00Z", utc(2015, 11, 27, 12, 0, 0), utc(2015, 11, 27, 12, 0, 0), ""},
+		{"2015-11-27T12:00:00.9Z", utc(2015, 11, 27, 12, 0, 0), utc(2015, 11, 27, 12, 0, 0), ""},
+		{"2015-11-27T13:00:00+01:00", utc(2015, 11, 27, 12, 0, 0), utc(2015, 11, 27, 12, 0, 0), ""},
+		{"2015-11-27T12:00:00", utc(2015, 11, 27, 12, 0, 0), utc(2015, 11, 27, 12, 0, 0), ""},
+		{"2015-11-27 12:00:00", utc(2015, 11, 27, 12, 0, 0), utc(2015, 11, 27, 12, 0, 0), ""},
+		{"2105-12-31", utc(2105, 12, 31, 23, 59, 59), utc(2105, 12, 31, 0, 0, 0), ""},
+		{"1969-12-31", time.Time{}, time.Time{}, "outside 1970..2105"},
+		{"yesterday", time.Time{}, time.Time{}, "is not a time"},
+		{"2015-11-31", time.Time{}, time.Time{}, "is not a time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			for _, p := range []struct {
+				name  string
+				parse func(string, time.Time) (time.Time, error)
+				want  time.Time
+			}{{"ParseMoment", clickhouse.ParseMoment, tt.asOf}, {"ParseSince", clickhouse.ParseSince, tt.since}} {
+				got, err := p.parse(tt.in, now)
+				switch {
+				case tt.errSubstring != "":
+					if err == nil || !strings.Contains(err.Error(), tt.errSubstring) {
+						t.Errorf("%s(%q) = %v, %v; want an error saying %q", p.name, tt.in, got, err, tt.errSubstring)
+					}
+				case err != nil || !got.Equal(p.want) || got.Location() != time.UTC:
+					t.Errorf("%s(%q) = %v, %v; want %v", p.name, tt.in, got, err, p.want)
+				}
+			}
+		})
+	}
 }
 
 // TestCatalogQueries runs every catalog query on random event sets and

@@ -452,7 +452,9 @@ const chdbSmallSeeds = 12
 // eventSet generates the events of one seed as
 // TestCountryStatusMatchesFold does: random events of two coalitions with
 // revisions and retractions, plus duplicates and redeliveries, shuffled,
-// written in batches; and picks the moments to check as it does.
+// written in batches, the big sets of even seeds on the hour or the day (so
+// that many events share a second); and picks the moments to check as it
+// does.
 func (s *chdbSession) eventSet(seed uint64) chdbSet {
 	s.tb.Helper()
 	r := rand.New(rand.NewPCG(seed, 2026))
@@ -463,7 +465,13 @@ func (s *chdbSession) eventSet(seed uint64) chdbSet {
 		// Big sets, so that some lines total several commitments.
 		n = 1000 + r.IntN(1000)
 	}
-	set.events = eventgen.Events(r, n, eventgen.Options{Coalitions: []string{set.coalition, "other"}, Commitments: pool, Revisions: true})
+	opts := eventgen.Options{Coalitions: []string{set.coalition, "other"}, Commitments: pool, Revisions: true}
+	if seed > chdbSmallSeeds && seed%2 == 0 {
+		// Events on the hour or the day: many share a second, so that ties
+		// and the boundaries of "after" and "before" are tested too.
+		opts.Tick = []time.Duration{time.Hour, 24 * time.Hour}[seed/2%2]
+	}
+	set.events = eventgen.Events(r, n, opts)
 	all := append([]schema.Event{}, set.events...)
 	for i := r.IntN(len(set.events)); i > 0; i-- {
 		all = append(all, set.events[r.IntN(len(set.events))])
@@ -572,6 +580,7 @@ type chdbCommitment struct {
 	Complete                     bool
 	Deliveries                   uint64
 	FirstDeliveryAt              int64
+	DeliveredAt                  int64
 	Withdrawn                    bool
 	WithdrawnAt                  int64
 	State                        string
@@ -593,7 +602,7 @@ func chdbCommitments(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([
 	}
 	// acts, an Array(Tuple), is left out: it only feeds the anomalies.
 	rows, _, err := s.rows(`SELECT commitment_id, known, owner, category, asset, unit, pledged, delivered, deadline,
-		announced_at, complete, deliveries, first_delivery_at, withdrawn, withdrawn_at, state FROM (` + text + `)`)
+		announced_at, complete, deliveries, first_delivery_at, delivered_at, withdrawn, withdrawn_at, state FROM (` + text + `)`)
 	if err != nil {
 		return nil, fmt.Errorf("query commitments: %w", err)
 	}
@@ -611,7 +620,7 @@ func chdbCommitments(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([
 			Unit: str(r["unit"]), Pledged: f64(r["pledged"]), Delivered: f64(r["delivered"]),
 			Deadline: chdbUnix(tm(r["deadline"])), AnnouncedAt: chdbUnix(tm(r["announced_at"])),
 			Complete: u64(r["complete"]) != 0, Deliveries: u64(r["deliveries"]),
-			FirstDeliveryAt: chdbUnix(tm(r["first_delivery_at"])), Withdrawn: u64(r["withdrawn"]) != 0,
+			FirstDeliveryAt: chdbUnix(tm(r["first_delivery_at"])), DeliveredAt: chdbUnix(tm(r["delivered_at"])), Withdrawn: u64(r["withdrawn"]) != 0,
 			WithdrawnAt: chdbUnix(tm(r["withdrawn_at"])), State: str(r["state"]),
 		}
 		c := want[id]
@@ -622,7 +631,7 @@ func chdbCommitments(s *chdbSession, st chdbSet, at time.Time, edit chdbEdit) ([
 		w := chdbCommitment{
 			Known: c.Known, Owner: c.Owner, Category: string(c.Category), Asset: c.Asset, Unit: c.Unit,
 			Pledged: c.Pledged, Delivered: c.Delivered, Deadline: chdbUnix(c.Deadline), AnnouncedAt: chdbUnix(c.AnnouncedAt),
-			Complete: c.Complete, Deliveries: uint64(c.Deliveries), FirstDeliveryAt: chdbUnix(c.FirstDeliveryAt),
+			Complete: c.Complete, Deliveries: uint64(c.Deliveries), FirstDeliveryAt: chdbUnix(c.FirstDeliveryAt), DeliveredAt: chdbUnix(c.DeliveredAt),
 			Withdrawn: c.Withdrawn, WithdrawnAt: chdbUnix(c.WithdrawnAt), State: string(c.State),
 		}
 		if chdbNear(got.Pledged, w.Pledged) && chdbNear(got.Delivered, w.Delivered) {
@@ -902,6 +911,27 @@ func TestCurrentClickHouse(t *testing.T) {
 			{"anomalies", "known = 1 AND a_actor != owner", "a_actor != owner", "anomalies"},
 			// A deployment after the first withdrawal is an anomaly.
 			{"anomalies", "a_at > withdrawn_at", "a_at < withdrawn_at", "anomalies"},
+			// The transition rules: each illegal transition is recorded,
+			// and counted in the status, by its own rule.
+			{"anomalies", "a_at > delivered_at", "a_at >= delivered_at", "anomalies"},
+			{"anomalies", "delivered_at > toDateTime(0, 'UTC') AND ", "", "anomalies"},
+			{"anomalies", "withdrawn_at < a_at", "withdrawn_at > a_at", "anomalies"},
+			{"anomalies", "a_at < announced_at", "a_at <= announced_at", "anomalies"},
+			{"anomalies", "a_prev != '' AND a_prev != a_actor", "a_actor != owner", "anomalies"},
+			{"anomalies", "a_prev != '' AND a_prev != a_actor", "a_prev != a_actor", "anomalies"},
+			{"anomalies", "['withdrawal_after_delivery']", "emptyArrayString()", "status"},
+			{"anomalies", "['pledge_after_withdrawal']", "emptyArrayString()", "status"},
+			{"anomalies", "['activity_before_pledge']", "emptyArrayString()", "status"},
+			{"anomalies", "['owner_changed']", "emptyArrayString()", "status"},
+			// The story order of pledges is by time, then id, not by id.
+			{"commitments", "arraySort(groupArrayIf((e_at, e_id, e_actor), e_kind = 'pledge'))", "arraySort(x -> tupleElement(x, 2), groupArrayIf((e_at, e_id, e_actor), e_kind = 'pledge'))", "anomalies"},
+			// Delivered when the running sum reaches the pledge, not when
+			// any one delivery does; or by a complete delivery.
+			{"commitments", "arrayCumSum(arrayMap(x -> tupleElement(x, 3), deployments_sorted))", "arrayMap(x -> tupleElement(x, 3), deployments_sorted)", "commitments"},
+			{"commitments", "completes > 0 OR ", "", "commitments"},
+			// Each member in conflict is named, on both sides.
+			{"status_summary", "if(country = actor, counterpart, actor) AS e_other", "counterpart AS e_other", "status"},
+			{"status_summary", "groupUniqArrayIf(e_other, e_kind IN ('sanction', 'incident') AND counterpart_is_member)", "groupUniqArrayIf(e_other, e_kind = 'sanction' AND counterpart_is_member)", "status"},
 		} {
 			what := fmt.Sprintf("%s with %q instead of %q", m.query, m.to, m.from)
 			if text, err := chdbNamed(m.query, sets[0].coalition, sets[0].moments[0], nil); err != nil {

@@ -118,6 +118,7 @@ func statusFromSummary(coalition string, r map[string]any) schema.CountryStatus 
 		SanctionsReceived: u64(r["sanctions_received"]),
 		Incidents:         u64(r["incidents"]),
 		MemberConflicts:   u64(r["member_conflicts"]),
+		ConflictsWith:     strs(r["conflicts_with"]),
 		LastActivityAt:    tm(r["last_activity_at"]),
 	}
 }
@@ -209,6 +210,13 @@ func (s *Store) queryText(ctx context.Context, name, text string, params map[str
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// strs converts an Array(String) value; Finish sorts it and makes an empty
+// one nil.
+func strs(v any) []string {
+	a, _ := v.([]string)
+	return append([]string(nil), a...)
 }
 
 func u64(v any) uint64 {

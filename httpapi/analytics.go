@@ -9,7 +9,8 @@ import (
 	"github.com/coalitiondev/coalition/schema"
 )
 
-// asOfParam reads ?as_of= (now, a date or an RFC 3339 time); now if absent.
+// asOfParam reads ?as_of= (now, an RFC 3339 time, or a date for the end of
+// that day, see clickhouse.ParseMoment); now if absent.
 func asOfParam(r *http.Request) (time.Time, error) {
 	t, err := clickhouse.ParseMoment(r.URL.Query().Get("as_of"), time.Now())
 	if err != nil {

@@ -73,7 +73,7 @@ func sinceParam(r *http.Request) (feed.Since, error) {
 	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
 		return feed.Since{Seq: n, FromStart: n == 0}, nil
 	}
-	t, err := clickhouse.ParseMoment(v, time.Now())
+	t, err := clickhouse.ParseSince(v, time.Now())
 	if err != nil {
 		return feed.Since{}, &schema.Error{Code: schema.EINVALID, Message: "invalid query", Problems: []schema.Problem{{Path: "since", Message: "want a stream sequence or a time: " + err.Error()}}}
 	}

@@ -226,6 +226,9 @@ func view(st schema.CountryStatus) CountryView {
 	if st.Lines == nil {
 		v.Lines = []schema.StatusLine{}
 	}
+	if st.ConflictsWith == nil {
+		v.ConflictsWith = []string{} // [] like lines, not null
+	}
 	if st.HasStance {
 		v.StanceName = st.Stance.String()
 	}

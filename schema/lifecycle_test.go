@@ -2,7 +2,6 @@ package schema_test
 
 import (
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -11,12 +10,13 @@ import (
 )
 
 // Tests of the commitment lifecycle and of the status as of a moment,
-// with the helpers they share: here states and their precedence and
-// anomalies; retractions and what is known at a moment in
-// knowledge_test.go; previous stances, member conflicts, labels, fulfilment
-// and the oldest open commitment in status_rules_test.go. Every expected
-// value is worked out by hand from the rules in commitment.go, status.go
-// and label.go.
+// with the helpers they share: here states and their precedence (and which
+// transitions are illegal); the anomalies those record, their boundaries
+// and their documentation in anomalies_test.go; retractions and what is
+// known at a moment in knowledge_test.go; previous stances, member
+// conflicts, labels, fulfilment and the oldest open commitment in
+// status_rules_test.go. Every expected value is worked out by hand from
+// the rules in commitment.go, status.go and label.go.
 
 // late is a moment after every hand-made event of these tests was reported.
 var late = hour(5000)
@@ -85,7 +85,8 @@ func byCountry(ss []schema.CountryStatus) map[string]schema.CountryStatus {
 // TestCommitmentState folds commitment "c" (Germany's, 100 soldiers unless
 // said) and checks its state: each transition, and the precedence between
 // them (withdrawn, then delivered, then partly_delivered, then lapsed, then
-// the highest stage).
+// the highest stage); and which transitions are illegal, by the anomalies
+// each case records (TestAnomalies has their boundaries).
 func TestCommitmentState(t *testing.T) {
 	deadline := hour(1000)
 	sec := time.Second
@@ -131,6 +132,11 @@ func TestCommitmentState(t *testing.T) {
 		{"WithdrawnBeatsLapsed", evs(due(deadline, pl(1, 0)), wd(2, 2000)), time.Time{}, schema.StateWithdrawn},
 		{"WithdrawnBeforeThePledge", evs(wd(1, 0), pl(2, 10)), time.Time{}, schema.StateWithdrawn},
 		{"WithdrawnByAnotherCountry", evs(pl(1, 0), withdrawalEv(2, "FRA", "c", 20)), time.Time{}, schema.StateWithdrawn},
+		// A withdrawal is final: a later pledge does not reopen it, whatever
+		// its stage.
+		{"PledgeAfterWithdrawalStaysWithdrawn", evs(pl(1, 0), wd(2, 10), staged(schema.StageAllocated, pl(3, 20))), time.Time{}, schema.StateWithdrawn},
+		// Germany restates France's commitment: Germany's now.
+		{"RestatedByAnotherCountry", evs(pledgeEv(1, "FRA", "c", schema.CategoryMilitary, 100, "soldiers", 0), pl(2, 10)), time.Time{}, schema.StateAnnounced},
 
 		// Deadlines: lapsed when the defining pledge's deadline is before
 		// asOf, to the second, and nothing was delivered.
@@ -176,6 +182,32 @@ func TestCommitmentState(t *testing.T) {
 		{"UnretractedWithAHigherRevision", evs(pl(1, 0), retracted(1, pl(1, 0)), rev(2, staged(schema.StageCommitted, pl(1, 0)))), time.Time{}, schema.StateCommitted},
 		{"RetractionOfALowerRevisionLoses", evs(rev(2, pl(1, 0)), retracted(1, pl(1, 0))), time.Time{}, schema.StateAnnounced},
 	}
+	// The anomalies each case records, by kind (sorted). A case not listed
+	// records none: every transition in it is legal.
+	recorded := map[string][]schema.AnomalyKind{
+		"DeliveredBeyondThePledge":               {schema.AnomalyOverDelivery},
+		"DeliveredBeforeThePledge":               {schema.AnomalyActivityBeforePledge},
+		"DeliveredByAnotherCountry":              {schema.AnomalyActorMismatch},
+		"WithdrawnBeatsDelivered":                {schema.AnomalyWithdrawalAfterDelivery},
+		"WithdrawnBeatsComplete":                 {schema.AnomalyWithdrawalAfterDelivery},
+		"WithdrawnBeforeThePledge":               {schema.AnomalyActivityBeforePledge, schema.AnomalyPledgeAfterWithdrawal},
+		"WithdrawnByAnotherCountry":              {schema.AnomalyActorMismatch},
+		"PledgeAfterWithdrawalStaysWithdrawn":    {schema.AnomalyPledgeAfterWithdrawal},
+		"RestatedByAnotherCountry":               {schema.AnomalyOwnerChanged},
+		"UnknownDeliveredOnly":                   {schema.AnomalyUnknownCommitment},
+		"UnknownWithdrawnOnly":                   {schema.AnomalyUnknownCommitment},
+		"UnknownCompleteAndWithdrawn":            {schema.AnomalyUnknownCommitment, schema.AnomalyUnknownCommitment},
+		"RetractedPledgeLeavesDeliveriesUnknown": {schema.AnomalyUnknownCommitment},
+	}
+	names := map[string]bool{}
+	for _, tt := range tests {
+		names[tt.name] = true
+	}
+	for name := range recorded {
+		if !names[name] {
+			t.Errorf("recorded lists %s, which is no case", name)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkValid(t, tt.events)
@@ -184,7 +216,15 @@ func TestCommitmentState(t *testing.T) {
 				asOf = late
 			}
 			for order, events := range orders(tt.events) {
-				cs, _ := schema.FoldCommitments(schema.Knowledge(paris, events, asOf), asOf)
+				cs, anomalies := schema.FoldCommitments(schema.Knowledge(paris, events, asOf), asOf)
+				var kinds []schema.AnomalyKind
+				for _, a := range anomalies {
+					kinds = append(kinds, a.Kind)
+				}
+				slices.Sort(kinds)
+				if !slices.Equal(kinds, recorded[tt.name]) {
+					t.Errorf("%s: anomalies %v, want %v", order, kinds, recorded[tt.name])
+				}
 				c := cs["c"]
 				switch {
 				case tt.want == "" && c != nil:
@@ -236,150 +276,6 @@ func TestStateCountsAdd(t *testing.T) {
 		got.Add(tt.state, 1)
 		if got != tt.want {
 			t.Errorf("Add(%q) twice = %+v, want %+v", tt.state, got, tt.want)
-		}
-	}
-}
-
-// an is an anomaly on commitment "c"; event 0 means none (over_delivery).
-func an(kind schema.AnomalyKind, country string, event int) schema.Anomaly {
-	a := schema.Anomaly{Kind: kind, Country: country, CommitmentID: "c"}
-	if event > 0 {
-		a.EventID = uid(event).String()
-	}
-	return a
-}
-
-// TestAnomalies checks each kind of anomaly, its boundaries, and who it is
-// attributed to; and that FoldAsOf counts them for those countries.
-func TestAnomalies(t *testing.T) {
-	const (
-		unknown  = schema.AnomalyUnknownCommitment
-		mismatch = schema.AnomalyActorMismatch
-		after    = schema.AnomalyDeliveryAfterWithdrawal
-		over     = schema.AnomalyOverDelivery
-	)
-	T := hour(10)
-	tests := []struct {
-		name   string
-		events []schema.Event
-		want   []schema.Anomaly // sorted by country, commitment, kind, event
-	}{
-		{"None", evs(pl(1, 0), dl(2, 40, 10), dl(3, 60, 20), wd(4, 30)), nil},
-
-		{"UnknownCommitmentDeployment", evs(dl(1, 40, 0)), []schema.Anomaly{an(unknown, "DEU", 1)}},
-		{"UnknownCommitmentWithdrawal", evs(withdrawalEv(1, "FRA", "c", 0)), []schema.Anomaly{an(unknown, "FRA", 1)}},
-		// On an unknown commitment there is no owner and no withdrawal to
-		// speak of: each event is unknown_commitment, and nothing else.
-		{"UnknownCommitmentOnly", evs(withdrawalEv(1, "FRA", "c", 10), dl(2, 40, 20)),
-			[]schema.Anomaly{an(unknown, "DEU", 2), an(unknown, "FRA", 1)}},
-		{"UnknownOtherCommitments", evs(pl(1, 0), deploymentEv(2, "GBR", "b", qty(1), false, 10), deploymentEv(3, "FRA", "a", qty(1), false, 10)),
-			[]schema.Anomaly{
-				{Kind: unknown, Country: "FRA", CommitmentID: "a", EventID: uid(3).String()},
-				{Kind: unknown, Country: "GBR", CommitmentID: "b", EventID: uid(2).String()},
-			}},
-
-		{"ActorMismatchDeployment", evs(pl(1, 0), deploymentEv(2, "FRA", "c", qty(40), false, 10)), []schema.Anomaly{an(mismatch, "FRA", 2)}},
-		{"ActorMismatchWithdrawal", evs(pl(1, 0), withdrawalEv(2, "GBR", "c", 10)), []schema.Anomaly{an(mismatch, "GBR", 2)}},
-		// The owner is the actor of the defining (latest) pledge: France's
-		// restatement makes it France's, and Germany's delivery a mismatch.
-		{"OwnerIsTheDefiningPledgesActor", evs(pl(1, 0), pledgeEv(2, "FRA", "c", schema.CategoryMilitary, 100, "soldiers", 10), dl(3, 40, 20)),
-			[]schema.Anomaly{an(mismatch, "DEU", 3)}},
-
-		{"DeliveryAfterWithdrawal", evs(pl(1, 0), wd(2, 10), dl(3, 40, 11)), []schema.Anomaly{an(after, "DEU", 3)}},
-		{"DeliveryBeforeWithdrawal", evs(pl(1, 0), dl(2, 40, 10), wd(3, 11)), nil},
-		{"DeliveryInTheSameSecondAsTheWithdrawal", evs(pl(1, 0),
-			occurred(T.Add(200*time.Millisecond), wd(2, 10)),
-			occurred(T.Add(900*time.Millisecond), dl(3, 40, 10))), nil},
-		{"DeliveryOneSecondAfterTheWithdrawal", evs(pl(1, 0),
-			occurred(T, wd(2, 10)),
-			occurred(T.Add(time.Second), dl(3, 40, 10))), []schema.Anomaly{an(after, "DEU", 3)}},
-		{"DeliveryInTheNextSecond", evs(pl(1, 0),
-			occurred(T.Add(900*time.Millisecond), wd(2, 10)),
-			occurred(T.Add(1100*time.Millisecond), dl(3, 40, 10))), []schema.Anomaly{an(after, "DEU", 3)}},
-		// After the first withdrawal, although before the second.
-		{"AfterTheFirstWithdrawal", evs(pl(1, 0), wd(2, 10), dl(3, 40, 15), wd(4, 20)), []schema.Anomaly{an(after, "DEU", 3)}},
-		{"BeforeEveryWithdrawal", evs(pl(1, 0), dl(3, 40, 5), wd(2, 10), wd(4, 20)), nil},
-		{"WithdrawalsAreNeverAfterWithdrawal", evs(pl(1, 0), wd(2, 10), wd(3, 20)), nil},
-		// Both at once: two anomalies of the same event.
-		{"MismatchAndAfterWithdrawal", evs(pl(1, 0), wd(2, 10), deploymentEv(3, "FRA", "c", qty(40), false, 11)),
-			[]schema.Anomaly{an(mismatch, "FRA", 3), an(after, "FRA", 3)}},
-		{"MismatchedWithdrawalThenDelivery", evs(pl(1, 0), withdrawalEv(2, "FRA", "c", 10), dl(3, 40, 11)),
-			[]schema.Anomaly{an(after, "DEU", 3), an(mismatch, "FRA", 2)}},
-
-		{"OverDelivery", evs(pl(1, 0), dl(2, 60, 10), dl(3, 50, 20)), []schema.Anomaly{an(over, "DEU", 0)}},
-		{"ExactDeliveryIsNoOverDelivery", evs(pl(1, 0), dl(2, 60, 10), dl(3, 40, 20)), nil},
-		{"OverDeliveryIsTheOwners", evs(pl(1, 0), deploymentEv(2, "FRA", "c", qty(150), false, 10)),
-			[]schema.Anomaly{an(over, "DEU", 0), an(mismatch, "FRA", 2)}},
-		{"CompleteShortIsNoOverDelivery", evs(pl(1, 0), deploymentEv(2, "DEU", "c", qty(30), true, 10)), nil},
-		{"CompleteBeyondIsOverDelivery", evs(pl(1, 0), deploymentEv(2, "DEU", "c", qty(130), true, 10)), []schema.Anomaly{an(over, "DEU", 0)}},
-		{"ZeroPledgedIsNeverOverDelivered", evs(pledgeEv(1, "DEU", "c", schema.CategoryMilitary, 0, "ships", 0), dl(2, 5, 10)), nil},
-		{"UnquantifiedIsNeverOverDelivered", evs(pledgeEv(1, "DEU", "c", schema.CategoryIntelligence, 0, "", 0), dl(2, 5, 10)), nil},
-		{"OverDeliveryOnAWithdrawnCommitment", evs(pl(1, 0), dl(2, 150, 5), wd(3, 10)), []schema.Anomaly{an(over, "DEU", 0)}},
-		{"OverDeliveryAfterWithdrawal", evs(pl(1, 0), wd(2, 10), dl(3, 150, 11)),
-			[]schema.Anomaly{an(after, "DEU", 3), an(over, "DEU", 0)}},
-
-		// Retracted events make no anomaly.
-		{"RetractedDeliveryAfterWithdrawal", evs(pl(1, 0), wd(2, 10), dl(3, 40, 11), retracted(1, dl(3, 40, 11))), nil},
-		{"RetractedWithdrawal", evs(pl(1, 0), wd(2, 10), dl(3, 40, 11), retracted(1, wd(2, 10))), nil},
-		{"RetractedOverDelivery", evs(pl(1, 0), dl(2, 60, 10), dl(3, 50, 20), retracted(1, dl(3, 50, 20))), nil},
-		{"RetractedPledgeMakesItUnknown", evs(pl(1, 0), retracted(1, pl(1, 0)), dl(2, 40, 10)), []schema.Anomaly{an(unknown, "DEU", 2)}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkValid(t, tt.events)
-			sorted := slices.Clone(tt.want)
-			schema.SortAnomalies(sorted)
-			if !slices.Equal(sorted, tt.want) {
-				t.Fatalf("test setup: want is not sorted: %+v", tt.want)
-			}
-			for order, events := range orders(tt.events) {
-				_, got := schema.FoldCommitments(schema.Knowledge(paris, events, late), late)
-				if len(got) != 0 || len(tt.want) != 0 {
-					if !reflect.DeepEqual(got, tt.want) {
-						t.Errorf("%s: anomalies\n%+v\nwant\n%+v", order, got, tt.want)
-					}
-				}
-			}
-			anomalies, unmatched := map[string]uint64{}, map[string]uint64{}
-			for _, a := range tt.want {
-				anomalies[a.Country]++
-				if a.Kind == unknown {
-					unmatched[a.Country]++
-				}
-			}
-			got := byCountry(schema.FoldAsOf(paris, tt.events, late))
-			for c := range anomalies {
-				if _, ok := got[c]; !ok {
-					t.Errorf("no status for %s, which has anomalies", c)
-				}
-			}
-			for c, s := range got {
-				if s.Anomalies != anomalies[c] || s.Unmatched != unmatched[c] {
-					t.Errorf("%s: %d anomalies, %d unmatched; want %d, %d", c, s.Anomalies, s.Unmatched, anomalies[c], unmatched[c])
-				}
-			}
-		})
-	}
-}
-
-// TestSortAnomalies checks the order: country, commitment, kind, event.
-func TestSortAnomalies(t *testing.T) {
-	want := []schema.Anomaly{
-		{Kind: schema.AnomalyUnknownCommitment, Country: "CAN", CommitmentID: "z", EventID: "9"},
-		{Kind: schema.AnomalyActorMismatch, Country: "DEU", CommitmentID: "a", EventID: "5"},
-		{Kind: schema.AnomalyDeliveryAfterWithdrawal, Country: "DEU", CommitmentID: "a", EventID: "1"},
-		{Kind: schema.AnomalyDeliveryAfterWithdrawal, Country: "DEU", CommitmentID: "a", EventID: "2"},
-		{Kind: schema.AnomalyOverDelivery, Country: "DEU", CommitmentID: "a"},
-		{Kind: schema.AnomalyActorMismatch, Country: "DEU", CommitmentID: "b", EventID: "0"},
-		{Kind: schema.AnomalyActorMismatch, Country: "FRA", CommitmentID: "a", EventID: "0"},
-	}
-	for seed := range uint64(20) {
-		got := slices.Clone(want)
-		r := rand.New(rand.NewPCG(seed, 1))
-		r.Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
-		schema.SortAnomalies(got)
-		if !slices.Equal(got, want) {
-			t.Fatalf("SortAnomalies =\n%+v\nwant\n%+v", got, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 )
@@ -37,11 +38,13 @@ type CountryStatus struct {
 	// country; Incidents counts incidents it was party to. MemberConflicts
 	// counts the sanctions and incidents, either way, between the country
 	// and another member (a country that is the actor of some event in the
-	// coalition).
-	SanctionsImposed  uint64 `json:"sanctions_imposed"`
-	SanctionsReceived uint64 `json:"sanctions_received"`
-	Incidents         uint64 `json:"incidents"`
-	MemberConflicts   uint64 `json:"member_conflicts"`
+	// coalition). ConflictsWith names those other members: their country
+	// codes, each once, sorted (nil if none).
+	SanctionsImposed  uint64   `json:"sanctions_imposed"`
+	SanctionsReceived uint64   `json:"sanctions_received"`
+	Incidents         uint64   `json:"incidents"`
+	MemberConflicts   uint64   `json:"member_conflicts"`
+	ConflictsWith     []string `json:"conflicts_with"`
 	// LastActivityAt is the occurrence time of the country's latest event as
 	// actor.
 	LastActivityAt time.Time `json:"last_activity_at"`
@@ -228,8 +231,11 @@ func FoldAsOf(coalition string, events []Event, asOf time.Time) []CountryStatus 
 			get(ev.Counterpart).Incidents++
 		}
 		if (ev.Kind == KindSanction || ev.Kind == KindIncident) && members[ev.Counterpart] {
+			b := get(ev.Counterpart)
 			a.MemberConflicts++
-			get(ev.Counterpart).MemberConflicts++
+			b.MemberConflicts++
+			a.ConflictsWith = append(a.ConflictsWith, b.Country)
+			b.ConflictsWith = append(b.ConflictsWith, a.Country)
 		}
 	}
 	for code, evs := range statements {
@@ -313,10 +319,17 @@ func FoldAsOf(coalition string, events []Event, asOf time.Time) []CountryStatus 
 }
 
 // Finish computes the derived fields (each line's Fulfilment, the Label),
-// sorts the lines and puts times in UTC. Every path that builds a
-// CountryStatus ends with it.
+// sorts the lines, sorts ConflictsWith and keeps each code once (nil if
+// empty), and puts times in UTC. Every path that builds a CountryStatus
+// ends with it.
 func (s *CountryStatus) Finish() {
 	SortLines(s.Lines)
+	if len(s.ConflictsWith) == 0 {
+		s.ConflictsWith = nil
+	} else {
+		sort.Strings(s.ConflictsWith)
+		s.ConflictsWith = slices.Compact(s.ConflictsWith)
+	}
 	for i := range s.Lines {
 		l := &s.Lines[i]
 		l.Fulfilment = 0

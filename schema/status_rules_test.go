@@ -112,6 +112,37 @@ func TestMemberConflicts(t *testing.T) {
 	}
 }
 
+// TestConflictsWith checks that each side of a sanction or incident between
+// two members names the other, once, in code order; and nobody else.
+func TestConflictsWith(t *testing.T) {
+	tests := []struct {
+		name   string
+		events []schema.Event
+		want   map[string][]string // countries not listed: none
+	}{
+		{"NonMember", evs(sanctionEv(1, "DEU", "RUS", 0)), nil},
+		{"Sanction", evs(sanctionEv(1, "DEU", "RUS", 0), statementEv(2, "RUS", -1, 5)), map[string][]string{"DEU": {"RUS"}, "RUS": {"DEU"}}},
+		{"EachOnce", evs(sanctionEv(1, "RUS", "TUR", 0), incidentEv(2, "TUR", "RUS", 5), sanctionEv(3, "RUS", "TUR", 9)),
+			map[string][]string{"RUS": {"TUR"}, "TUR": {"RUS"}}},
+		{"Sorted", evs(sanctionEv(1, "RUS", "TUR", 0), incidentEv(2, "GBR", "RUS", 5), sanctionEv(3, "RUS", "DEU", 9), statementEv(4, "DEU", 1, 9), statementEv(5, "TUR", 1, 9)),
+			map[string][]string{"RUS": {"DEU", "GBR", "TUR"}, "TUR": {"RUS"}, "GBR": {"RUS"}, "DEU": {"RUS"}}},
+		{"OnlyMembers", evs(sanctionEv(1, "RUS", "TUR", 0), incidentEv(2, "TUR", "GBR", 5)), map[string][]string{"RUS": {"TUR"}, "TUR": {"RUS"}}},
+		{"RetractedIsForgotten", evs(sanctionEv(1, "RUS", "TUR", 0), statementEv(2, "TUR", 0, 1), retracted(1, sanctionEv(1, "RUS", "TUR", 0))), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkValid(t, tt.events)
+			for order, events := range orders(tt.events) {
+				for c, s := range byCountry(schema.FoldAsOf(paris, events, late)) {
+					if !slices.Equal(s.ConflictsWith, tt.want[c]) || (s.ConflictsWith == nil) != (tt.want[c] == nil) {
+						t.Errorf("%s: %s conflicts with %q, want %q", order, c, s.ConflictsWith, tt.want[c])
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestLabels checks the labels and the order StatusLabel tries them in.
 func TestLabels(t *testing.T) {
 	want := []schema.Label{"opposed", "at_odds", "wavering", "delivering", "pledged", "supportive", "neutral"}
@@ -509,6 +540,9 @@ func TestFoldAsOfProperties(t *testing.T) {
 				if s.MemberConflicts > 0 {
 					seen["member conflict"]++
 				}
+				if len(s.ConflictsWith) > 1 {
+					seen["conflicts with several members"]++
+				}
 			}
 		}
 
@@ -541,14 +575,13 @@ func TestFoldAsOfProperties(t *testing.T) {
 		schema.StatePartlyDelivered, schema.StateDelivered, schema.StateWithdrawn, schema.StateLapsed, schema.StateUnknown} {
 		want = append(want, "state "+string(st))
 	}
-	for _, k := range []schema.AnomalyKind{schema.AnomalyUnknownCommitment, schema.AnomalyActorMismatch,
-		schema.AnomalyDeliveryAfterWithdrawal, schema.AnomalyOverDelivery} {
+	for _, k := range schema.AnomalyKinds {
 		want = append(want, "anomaly "+string(k))
 	}
 	for _, l := range schema.Labels {
 		want = append(want, "label "+string(l))
 	}
-	want = append(want, "retraction removed a known event", "previous stance", "member conflict")
+	want = append(want, "retraction removed a known event", "previous stance", "member conflict", "conflicts with several members")
 	for _, w := range want {
 		if seen[w] == 0 {
 			t.Errorf("the generated sets never reach %q: the properties do not cover it", w)

@@ -362,8 +362,9 @@ func TestFold(t *testing.T) {
 		},
 		{
 			// A pledge arriving later turns unmatched deliveries into
-			// deliveries on the commitment. Delivering before the pledge is
-			// no anomaly.
+			// deliveries on the commitment. Delivering before the pledge
+			// (by occurrence time) is an anomaly since the transition
+			// rules, activity_before_pledge; the delivery still counts.
 			"PledgeMatchesEarlierDeployments",
 			[]schema.Event{
 				deploymentEv(1, "DEU", "DEU-mali", qty(200), false, 1000),
@@ -371,7 +372,7 @@ func TestFold(t *testing.T) {
 			},
 			[]schema.CountryStatus{
 				{Coalition: paris, Country: "DEU", Events: 2, Pledges: 1, Deployments: 1, LastActivityAt: hour(1200),
-					Commitments: 1, Open: 1, ByState: schema.StateCounts{PartlyDelivered: 1}, OldestOpenAt: hour(1200),
+					Commitments: 1, Open: 1, ByState: schema.StateCounts{PartlyDelivered: 1}, OldestOpenAt: hour(1200), Anomalies: 1,
 					Lines: []schema.StatusLine{{Category: schema.CategoryMilitary, Unit: "soldiers", Commitments: 1, Open: 1,
 						Pledged: 650, Delivered: 200, Fulfilment: 200.0 / 650}},
 					Label: schema.LabelDelivering},
@@ -396,7 +397,8 @@ func TestFold(t *testing.T) {
 		{
 			// New rule: RUS and TUR are both members (actors of events), so
 			// each of the three sanctions is a member conflict for both
-			// sides: 3 each, and both are at_odds.
+			// sides: 3 each, and both are at_odds, each naming the other
+			// once.
 			"Sanctions",
 			[]schema.Event{
 				sanctionEv(1, "RUS", "TUR", 350),
@@ -404,10 +406,10 @@ func TestFold(t *testing.T) {
 				sanctionEv(3, "TUR", "RUS", 400),
 			},
 			[]schema.CountryStatus{
-				{Coalition: paris, Country: "RUS", Events: 2, SanctionsImposed: 2, SanctionsReceived: 1, MemberConflicts: 3, LastActivityAt: hour(1100),
-					Label: schema.LabelAtOdds},
-				{Coalition: paris, Country: "TUR", Events: 1, SanctionsImposed: 1, SanctionsReceived: 2, MemberConflicts: 3, LastActivityAt: hour(400),
-					Label: schema.LabelAtOdds},
+				{Coalition: paris, Country: "RUS", Events: 2, SanctionsImposed: 2, SanctionsReceived: 1, MemberConflicts: 3, ConflictsWith: []string{"TUR"},
+					LastActivityAt: hour(1100), Label: schema.LabelAtOdds},
+				{Coalition: paris, Country: "TUR", Events: 1, SanctionsImposed: 1, SanctionsReceived: 2, MemberConflicts: 3, ConflictsWith: []string{"RUS"},
+					LastActivityAt: hour(400), Label: schema.LabelAtOdds},
 			},
 		},
 		{
@@ -544,11 +546,11 @@ func TestFoldGolden(t *testing.T) {
 			Label: schema.LabelDelivering},
 		"RUS": {Events: 2,
 			Meetings: 2, LastMeetingAt: at("2015-11-26T18:00:00Z"),
-			SanctionsImposed: 2, Incidents: 1, MemberConflicts: 3, LastActivityAt: at("2015-12-29T10:00:00Z"),
+			SanctionsImposed: 2, Incidents: 1, MemberConflicts: 3, ConflictsWith: []string{"TUR"}, LastActivityAt: at("2015-12-29T10:00:00Z"),
 			Label: schema.LabelAtOdds},
 		"SAU": {Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"), Label: schema.LabelNeutral},
 		"TUR": {Events: 2, Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
-			SanctionsReceived: 2, Incidents: 1, MemberConflicts: 3, LastActivityAt: at("2015-11-24T07:24:00Z"),
+			SanctionsReceived: 2, Incidents: 1, MemberConflicts: 3, ConflictsWith: []string{"RUS"}, LastActivityAt: at("2015-11-24T07:24:00Z"),
 			Label: schema.LabelAtOdds},
 		"USA": {Events: 1, Meetings: 2, LastMeetingAt: at("2015-11-24T16:00:00Z"),
 			Pledges: 1, LastActivityAt: at("2015-11-24T16:30:00Z"),
@@ -587,11 +589,11 @@ func TestFoldGolden(t *testing.T) {
 			Label: schema.LabelPledged},
 		"RUS": {Events: 1, HasStance: true, Stance: -1, StanceAt: at("2015-11-24T11:30:00Z"),
 			Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
-			Incidents: 1, MemberConflicts: 1, LastActivityAt: at("2015-11-24T11:30:00Z"),
+			Incidents: 1, MemberConflicts: 1, ConflictsWith: []string{"TUR"}, LastActivityAt: at("2015-11-24T11:30:00Z"),
 			Label: schema.LabelAtOdds},
 		"SAU": {Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"), Label: schema.LabelNeutral},
 		"TUR": {Events: 2, Meetings: 1, LastMeetingAt: at("2015-11-16T08:00:00Z"),
-			Incidents: 1, MemberConflicts: 1, LastActivityAt: at("2015-11-24T07:24:00Z"),
+			Incidents: 1, MemberConflicts: 1, ConflictsWith: []string{"RUS"}, LastActivityAt: at("2015-11-24T07:24:00Z"),
 			Label: schema.LabelAtOdds},
 		"USA": {Events: 1, Meetings: 2, LastMeetingAt: at("2015-11-24T16:00:00Z"),
 			Pledges: 1, LastActivityAt: at("2015-11-24T16:30:00Z"),
@@ -647,10 +649,11 @@ func TestFoldCommitments(t *testing.T) {
 	want := map[string]*schema.Commitment{
 		"DEU-tornado": {ID: "DEU-tornado", Known: true, Owner: "DEU", Category: schema.CategoryIntelligence, Asset: "asset", Unit: "aircraft", Pledged: 6,
 			Stage: schema.StageAnnounced, AnnouncedAt: hour(300),
-			Delivered: 6, Deliveries: 2, FirstDeliveryAt: hour(650), State: schema.StateDelivered},
+			// Delivered when the second delivery made 6 of 6.
+			Delivered: 6, Deliveries: 2, FirstDeliveryAt: hour(650), DeliveredAt: hour(1300), State: schema.StateDelivered},
 		"GBR-akrotiri": {ID: "GBR-akrotiri", Known: true, Owner: "GBR", Category: schema.CategoryBasing, Asset: "asset", Unit: "base", Pledged: 1,
 			Stage: schema.StageAnnounced, AnnouncedAt: hour(241),
-			Delivered: 1, Complete: true, Deliveries: 1, FirstDeliveryAt: hour(484), State: schema.StateDelivered},
+			Delivered: 1, Complete: true, Deliveries: 1, FirstDeliveryAt: hour(484), DeliveredAt: hour(484), State: schema.StateDelivered},
 		"CAN-cf18": {ID: "CAN-cf18", Stage: schema.StageAnnounced,
 			Delivered: 6, Deliveries: 1, FirstDeliveryAt: hour(1000), Withdrawn: true, WithdrawnAt: hour(2100), State: schema.StateUnknown},
 		"DEU-london": {ID: "DEU-london", Known: true, Owner: "DEU", Category: schema.CategoryHumanitarian, Asset: "asset", Unit: "EUR", Pledged: 2.3e9,
@@ -957,6 +960,13 @@ func checkFoldInvariantsAsOf(t *testing.T, events []schema.Event, asOf time.Time
 		}
 		if s.Unmatched > s.Anomalies {
 			t.Errorf("%s: unmatched %d > anomalies %d", s.Country, s.Unmatched, s.Anomalies)
+		}
+		// Each member named once, sorted, never the country itself; one per
+		// conflict at most.
+		if uint64(len(s.ConflictsWith)) > s.MemberConflicts || (s.MemberConflicts > 0) != (len(s.ConflictsWith) > 0) ||
+			!slices.IsSorted(s.ConflictsWith) || len(slices.Compact(slices.Clone(s.ConflictsWith))) != len(s.ConflictsWith) ||
+			slices.Contains(s.ConflictsWith, s.Country) {
+			t.Errorf("%s: conflicts with %q in %d member conflicts", s.Country, s.ConflictsWith, s.MemberConflicts)
 		}
 		if !slices.Contains(schema.Labels, s.Label) {
 			t.Errorf("%s: label %q is not one of %q", s.Country, s.Label, schema.Labels)

@@ -4,12 +4,32 @@
 -- deadline; the stage is the highest any pledge reached; deliveries add up
 -- (in thousandths, exactly, then shown as quantities);
 -- the first withdrawal closes it; state follows schema.CommitmentState.
--- acts lists every deployment and withdrawal (actor, event id, time, kind)
--- for the anomaly checks. Other queries include it where they say
--- __COMMITMENTS__. Parameters: @coalition, @as_of.
+-- delivered_at is when it became delivered (schema.Commitment.DeliveredAt:
+-- the first deployment, in time order, by which one had said complete or
+-- the running sum reached a positive pledged size; quantities are never
+-- negative, so the running sum only grows and the first such deployment's
+-- second is the answer whatever the order within that second; the epoch if
+-- never).
+-- acts lists every deployment, withdrawal and pledge as (actor, event id,
+-- time, kind, previous pledge's actor) for the anomaly checks; the last is
+-- '' but for pledges after the first in story order (time, then event id).
+-- Other queries include it where they say __COMMITMENTS__. Parameters:
+-- @coalition, @as_of.
+-- (The lambdas here capture no column: ClickHouse 18.16 loses columns that
+-- a lambda captures from a subquery. A column a lambda needs is passed to it
+-- as an array, arrayResize'd to length.)
 SELECT
     commitment_id, known, owner, category, asset, unit, deadline, announced_at,
-    complete, deliveries, first_delivery_at, withdrawn, withdrawn_at, acts,
+    complete, deliveries, first_delivery_at, withdrawn, withdrawn_at,
+    arrayFirst((t, sum_milli, completes, p_milli) -> completes > 0 OR (p_milli > 0 AND sum_milli >= p_milli),
+        arrayMap(x -> tupleElement(x, 1), deployments_sorted),
+        arrayCumSum(arrayMap(x -> tupleElement(x, 3), deployments_sorted)),
+        arrayCumSum(arrayMap(x -> toUInt64(tupleElement(x, 4)), deployments_sorted)),
+        arrayResize(emptyArrayInt64(), length(deployments_sorted), pledged_milli)) AS delivered_at,
+    arrayConcat(other_acts,
+        arrayMap((x, prev) -> (tupleElement(x, 3), tupleElement(x, 2), tupleElement(x, 1), 'pledge', prev),
+            pledges_sorted,
+            arrayPopBack(arrayPushFront(arrayMap(x -> tupleElement(x, 3), pledges_sorted), '')))) AS acts,
     pledged_milli, delivered_sum_milli,
     if(complete = 1 AND delivered_sum_milli < pledged_milli, pledged_milli, delivered_sum_milli) AS delivered_milli,
     pledged_milli / 1000 AS pledged,
@@ -43,7 +63,9 @@ FROM
         minIf(e_at, e_kind = 'deployment') AS first_delivery_at,
         toUInt8(countIf(e_kind = 'withdrawal') > 0) AS withdrawn,
         minIf(e_at, e_kind = 'withdrawal') AS withdrawn_at,
-        groupArrayIf((e_actor, e_id, e_at, toString(e_kind)), e_kind != 'pledge') AS acts
+        groupArrayIf((e_actor, e_id, e_at, toString(e_kind), ''), e_kind != 'pledge') AS other_acts,
+        arraySort(groupArrayIf((e_at, e_id, e_actor), e_kind = 'pledge')) AS pledges_sorted,
+        arraySort(groupArrayIf((e_at, e_id, e_qm, e_complete), e_kind = 'deployment')) AS deployments_sorted
     FROM
     (
         SELECT

@@ -1,7 +1,8 @@
 -- One row per country taking part in a coalition (as actor, counterpart or
 -- meeting participant) at @as_of: activity counts, the latest stance and
 -- the one before, last meeting, last activity, and conflicts (sanctions and
--- incidents) between members. The rules are schema.FoldAsOf's.
+-- incidents) between members: how many, and with whom (conflicts_with, the
+-- other members' codes, each once, sorted). The rules are schema.FoldAsOf's.
 -- Parameters: @coalition, @as_of.
 SELECT
     country,
@@ -20,12 +21,14 @@ SELECT
     countIf(NOT is_actor AND e_kind = 'sanction') AS sanctions_received,
     countIf(e_kind = 'incident') AS incidents,
     countIf(e_kind IN ('sanction', 'incident') AND counterpart_is_member) AS member_conflicts,
+    arraySort(groupUniqArrayIf(e_other, e_kind IN ('sanction', 'incident') AND counterpart_is_member)) AS conflicts_with,
     maxIf(e_at, is_actor) AS last_activity_at
 FROM
 (
     SELECT
         arrayJoin(arrayDistinct(arrayFilter(c -> c != '', arrayConcat([actor, counterpart], participants)))) AS country,
         country = actor AS is_actor,
+        if(country = actor, counterpart, actor) AS e_other,
         counterpart IN (SELECT actor FROM (__DEDUP_CORE__)) AS counterpart_is_member,
         kind AS e_kind,
         occurred_at AS e_at,

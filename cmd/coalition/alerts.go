@@ -298,7 +298,7 @@ func startFrom(occ *jetstream.OrderedConsumerConfig, since string) error {
 		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, n+1
 		return nil
 	}
-	t, err := clickhouse.ParseMoment(since, time.Now())
+	t, err := clickhouse.ParseSince(since, time.Now())
 	if d, derr := time.ParseDuration(since); derr == nil && d > 0 {
 		t, err = time.Now().Add(-d), nil
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,32 @@ func TestAnalytics(t *testing.T) {
 		}
 		if got["DEU"].Pledges != 0 || got["TUR"].Label != schema.LabelAtOdds {
 			t.Errorf("as of 2015-11-24: DEU %+v, TUR label %q", got["DEU"], got["TUR"].Label)
+		}
+		// A date means the end of that day, over HTTP and from the command
+		// line: what was known on 2015-11-24 includes that morning's
+		// reports of the shoot-down, which the day's first second does not.
+		var day, dawn struct{ Countries []schema.CountryStatus }
+		getJSON(t, app.HTTP.URL()+"/api/v1/countries?as_of=2015-11-24", http.StatusOK, &day)
+		getJSON(t, app.HTTP.URL()+"/api/v1/countries?as_of=2015-11-24T00:00:00Z", http.StatusOK, &dawn)
+		if !reflect.DeepEqual(day.Countries, body.Countries) {
+			t.Errorf("as_of=2015-11-24 is not as_of=2015-11-24T23:59:59Z:\n%+v\n%+v", day.Countries, body.Countries)
+		}
+		for _, s := range dawn.Countries {
+			if s.Country == "TUR" && s.Label == schema.LabelAtOdds {
+				t.Errorf("as of 2015-11-24T00:00:00Z TUR is already at odds: the test no longer tells the end of the day from its start")
+			}
+		}
+		var out, errOut bytes.Buffer
+		args := append([]string{"status", "--as-of", "2015-11-24", "--format", "json"}, chFlags...)
+		if code := Run(context.Background(), args, nil, &out, &errOut); code != 0 {
+			t.Fatalf("status --as-of 2015-11-24: exit %d: %s", code, &errOut)
+		}
+		var cli struct{ Countries []schema.CountryStatus }
+		if err := json.Unmarshal(out.Bytes(), &cli); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(cli.Countries, body.Countries) {
+			t.Errorf("status --as-of 2015-11-24 is not as of 2015-11-24T23:59:59Z:\n%+v\n%+v", cli.Countries, body.Countries)
 		}
 	})
 	if t.Failed() {

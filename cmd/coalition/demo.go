@@ -85,12 +85,13 @@ country's status and the URL to open, and keeps running until interrupted.`, std
 			coalition = cs[0]
 		}
 	}
-	sts, err := app.Store.CountryStatus(ctx, coalition)
+	now := time.Now()
+	sts, err := app.Store.CountryStatusAsOf(ctx, coalition, now)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Replayed %d events through NATS JetStream into ClickHouse.\n\n", sum.published)
-	if err := writeStatus(stdout, "table", coalition, sts); err != nil {
+	if err := writeStatus(stdout, "table", coalition, now, sts); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nOpen %s/ for the dashboard, %s/api/v1/countries for JSON.\n", app.HTTP.URL(), app.HTTP.URL())

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -104,6 +103,13 @@ func checkParis(tb testing.TB, got []schema.CountryStatus) {
 		gl, wl := g.Lines, w.Lines
 		g.Lines, w.Lines = nil, nil
 		g.StanceAt, w.StanceAt = g.StanceAt.UTC(), w.StanceAt.UTC()
+		// JSON says [] where the fold has nil.
+		if len(g.ConflictsWith) == 0 {
+			g.ConflictsWith = nil
+		}
+		if len(w.ConflictsWith) == 0 {
+			w.ConflictsWith = nil
+		}
 		if !reflect.DeepEqual(g, w) {
 			gj, _ := json.Marshal(g)
 			wj, _ := json.Marshal(w)
@@ -115,8 +121,7 @@ func checkParis(tb testing.TB, got []schema.CountryStatus) {
 		}
 		for i := range wl {
 			a, b := gl[i], wl[i]
-			if a.Category != b.Category || a.Unit != b.Unit || a.Commitments != b.Commitments ||
-				math.Abs(a.Pledged-b.Pledged) > 1e-9 || math.Abs(a.Delivered-b.Delivered) > 1e-9 || math.Abs(a.Withdrawn-b.Withdrawn) > 1e-9 {
+			if !testkit.SameLine(a, b) {
 				tb.Errorf("%s line %d: got %+v, want %+v", g.Country, i, a, b)
 			}
 		}

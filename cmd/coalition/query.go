@@ -41,7 +41,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.Var(params, "param", "a query parameter, name=value (repeatable)")
 	f.str(&format, "format", "", "table", "output format: table, csv or json")
 	f.str(&coalition, "coalition", "COALITION", "", "coalition slug (default: the only one stored); same as --param coalition=...")
-	f.str(&asOf, "as-of", "", "", "what was known at this moment: now, 2015-11-27 or 2015-11-27T12:00:00Z; same as --param as_of=...")
+	f.str(&asOf, "as-of", "", "", "what was known at this moment: now, 2015-11-27T12:00:00Z, or a date such as 2015-11-27 for the end of that day (UTC), its reports included; same as --param as_of=...")
 	// Accept NAME before or after the flags.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
