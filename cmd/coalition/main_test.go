@@ -144,32 +144,33 @@ var parisByHand = []struct {
 	pledges, deployments, withdr uint64
 	imposed, received, incidents uint64
 	conflicts                    uint64 // sanctions and incidents with another member, either way
+	with                         string // the members they are with
 	commitments, open, anomalies uint64
 	lines                        string // category unit: pledged → delivered
 }{
 	// 18 pledges 650 soldiers for Mali, 23 says +2; meetings 7 (Brussels)
 	// and 21 (Elysee); nothing delivered yet.
-	{"DEU", schema.LabelPledged, 2, 2, 2, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, "military soldiers: 650 → 0"},
+	{"DEU", schema.LabelPledged, 2, 2, 2, 1, 0, 0, 0, 0, 0, 0, "", 1, 1, 0, "military soldiers: 650 → 0"},
 	// Lines 1-9, 14, 20-22, 24, 29, 31, 33. Five pledge events (22 restates
 	// 5) open four commitments: the carrier (delivered by 8), strikes in
 	// Syria and strike coordination with Russia (open), the single
 	// coalition (withdrawn by 33). Deployment 2 flies under the 2014
 	// campaign, which no event opened: the one anomaly.
-	{"FRA", schema.LabelDelivering, 17, 2, 6, 5, 2, 1, 0, 0, 0, 0, 4, 2, 1,
+	{"FRA", schema.LabelDelivering, 17, 2, 6, 5, 2, 1, 0, 0, 0, 0, "", 4, 2, 1,
 		"diplomatic : 0 → 0; military : 0 → 0; military carrier: 1 → 1"},
 	// 10 offers the Akrotiri air base, 28 air strikes in Syria; 11 and 27
 	// say +2; meetings 7 and 9.
-	{"GBR", schema.LabelPledged, 4, 2, 2, 2, 0, 0, 0, 0, 0, 0, 2, 2, 0, "basing air_base: 1 → 0; military : 0 → 0"},
+	{"GBR", schema.LabelPledged, 4, 2, 2, 2, 0, 0, 0, 0, 0, 0, "", 2, 2, 0, "basing air_base: 1 → 0; military : 0 → 0"},
 	// 25's vague +1, no pledge; meetings 7 and 24.
-	{"ITA", schema.LabelSupportive, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""},
+	{"ITA", schema.LabelSupportive, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, 0, ""},
 	// 13 says -1, then 19 and 32 +1 (the latest counts); sanctions 15 and
 	// 26 on Turkey; the shoot-down (12) has Russia as counterpart; with
 	// Turkey a member, all three are conflicts. 30 shares intelligence.
-	{"RUS", schema.LabelAtOdds, 6, 1, 1, 1, 0, 0, 2, 0, 1, 3, 1, 1, 0, "intelligence : 0 → 0"},
+	{"RUS", schema.LabelAtOdds, 6, 1, 1, 1, 0, 0, 2, 0, 1, 3, "TUR", 1, 1, 0, "intelligence : 0 → 0"},
 	// 12 (the shoot-down) and 17 (stance 0); the receiving end of 15 and 26.
-	{"TUR", schema.LabelAtOdds, 2, 0, 0, 0, 0, 0, 0, 2, 1, 3, 0, 0, 0, ""},
+	{"TUR", schema.LabelAtOdds, 2, 0, 0, 0, 0, 0, 0, 2, 1, 3, "RUS", 0, 0, 0, ""},
 	// 16's +1 and the White House meeting (14).
-	{"USA", schema.LabelSupportive, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""},
+	{"USA", schema.LabelSupportive, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, 0, ""},
 }
 
 func checkParisByHand(tb testing.TB, got []schema.CountryStatus) {
@@ -189,11 +190,11 @@ func checkParisByHand(tb testing.TB, got []schema.CountryStatus) {
 			lines = append(lines, fmt.Sprintf("%s %s: %g → %g", l.Category, l.Unit, l.Pledged, l.Delivered))
 		}
 		gotRow := fmt.Sprintln(g.Label, g.Events, g.Stance, g.Meetings, g.Pledges, g.Deployments, g.Withdrawals,
-			g.SanctionsImposed, g.SanctionsReceived, g.Incidents, g.MemberConflicts, g.Commitments, g.Open, g.Anomalies, strings.Join(lines, "; "))
+			g.SanctionsImposed, g.SanctionsReceived, g.Incidents, g.MemberConflicts, strings.Join(g.ConflictsWith, ","), g.Commitments, g.Open, g.Anomalies, strings.Join(lines, "; "))
 		wantRow := fmt.Sprintln(w.label, w.events, w.stance, w.meetings, w.pledges, w.deployments, w.withdr,
-			w.imposed, w.received, w.incidents, w.conflicts, w.commitments, w.open, w.anomalies, w.lines)
+			w.imposed, w.received, w.incidents, w.conflicts, w.with, w.commitments, w.open, w.anomalies, w.lines)
 		if gotRow != wantRow {
-			tb.Errorf("%s (label events stance meetings pledges deployments withdrawals imposed received incidents conflicts commitments open anomalies lines):\n got %s want %s", w.country, gotRow, wantRow)
+			tb.Errorf("%s (label events stance meetings pledges deployments withdrawals imposed received incidents conflicts with commitments open anomalies lines):\n got %s want %s", w.country, gotRow, wantRow)
 		}
 	}
 }
@@ -326,7 +327,7 @@ func TestDemoOnce(t *testing.T) {
 		}
 		for _, r := range rows[1:] {
 			if r[col["country"]] == "DEU" {
-				if got := r[col["name"]] + "|" + r[col["label"]] + "|" + r[col["stance"]] + "|" + r[col["open"]] + "|" + r[col["pledged_delivered"]]; got != "Germany|pledged|2|1|military 650 soldiers → 0" {
+				if got := r[col["name"]] + "|" + r[col["label"]] + "|" + r[col["stance"]] + "|" + r[col["open"]] + "|" + r[col["pledged_delivered"]]; got != "Germany|pledged|2|1|military 650 soldiers → 0 (0%)" {
 					t.Errorf("DEU row: %s", got)
 				}
 				return
