@@ -30,9 +30,12 @@ import (
 // replicates its own rows; remote_servers must say internal_replication.
 //
 // The migrations are written once, for one server; clusterStatements
-// rewrites each statement. It knows the three forms the migrations use and
+// rewrites each statement. It knows the four forms the migrations use and
 // refuses anything else, so a new migration cannot silently skip the
-// cluster (TestClusterStatements rewrites all of them).
+// cluster (TestClusterStatements rewrites all of them). The fourth, DROP
+// TABLE IF EXISTS, is for views only (a migration makes a view again by
+// dropping it: ClickHouse 18.16 can neither replace a view nor DROP VIEW):
+// a table is two tables in cluster mode, and holds rows.
 
 // shardingKeys are the Distributed tables' sharding keys: the rows of one
 // event id on one shard (where ReplacingMergeTree merges them away), one
@@ -49,6 +52,7 @@ var (
 	createTableRe = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS (\w+)\s*(\(.*\))\s*ENGINE = (\w+)(\([^)]*\))?(\s.*)?$`)
 	createViewRe  = regexp.MustCompile(`(?s)^CREATE VIEW IF NOT EXISTS (\w+) AS\s(.*)$`)
 	alterAddRe    = regexp.MustCompile(`(?s)^ALTER TABLE (\w+) ADD COLUMN (.*)$`)
+	dropTableRe   = regexp.MustCompile(`^DROP TABLE IF EXISTS (\w+)$`)
 	// fromRe finds the tables a view reads: a name after FROM or JOIN
 	// (not a subquery, not already qualified). A name after ARRAY JOIN is
 	// a column, which qualifyTables leaves alone.
@@ -98,9 +102,37 @@ func clusterStatements(stmt, cluster, db string) ([]string, error) {
 			distributedDDL(m[1], cluster, db),
 		}, nil
 	}
+	if m := dropTableRe.FindStringSubmatch(stmt); m != nil {
+		views, err := migrationViews()
+		if err != nil {
+			return nil, err
+		}
+		if !views[m[1]] {
+			return nil, fmt.Errorf("DROP TABLE %s: cluster mode drops only the views the migrations create, not a table (replicated and Distributed, with its rows)", m[1])
+		}
+		return []string{fmt.Sprintf("DROP TABLE IF EXISTS %s%s", qual(m[1]), on)}, nil
+	}
 	first, _, _ := strings.Cut(stmt, "\n")
-	return nil, fmt.Errorf("cluster mode cannot rewrite the statement %q: it knows CREATE TABLE IF NOT EXISTS, CREATE VIEW IF NOT EXISTS and ALTER TABLE ADD COLUMN", first)
+	return nil, fmt.Errorf("cluster mode cannot rewrite the statement %q: it knows CREATE TABLE IF NOT EXISTS, CREATE VIEW IF NOT EXISTS, ALTER TABLE ADD COLUMN and DROP TABLE IF EXISTS of a view", first)
 }
+
+// migrationViews returns the names of the views the migrations create,
+// which are the only names cluster mode drops.
+var migrationViews = sync.OnceValues(func() (map[string]bool, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	views := map[string]bool{}
+	for _, m := range ms {
+		for _, stmt := range m.Statements {
+			if v := createViewRe.FindStringSubmatch(strings.TrimSpace(stmt)); v != nil {
+				views[v[1]] = true
+			}
+		}
+	}
+	return views, nil
+})
 
 // qualifyTables names the tables a view's body reads with database db.
 func qualifyTables(body, db string) string {

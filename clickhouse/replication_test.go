@@ -22,8 +22,8 @@ import (
 
 // TestClusterStatements rewrites every migration for cluster mode: each
 // table becomes a replicated table and a Distributed table in front, each
-// statement runs ON CLUSTER, and a statement it does not know is refused
-// rather than run on one server only.
+// statement runs ON CLUSTER, only views are dropped, and a statement it
+// does not know is refused rather than run on one server only.
 func TestClusterStatements(t *testing.T) {
 	t.Parallel()
 	ms, err := clickhouse.Migrations()
@@ -64,10 +64,21 @@ func TestClusterStatements(t *testing.T) {
 	if want := "CREATE VIEW IF NOT EXISTS `db`.`v` ON CLUSTER `c1` AS\nSELECT x FROM (SELECT groupArray(a) AS xs FROM `db`.t) ARRAY JOIN xs AS x ANY LEFT JOIN (SELECT 1 AS x FROM `db`.u) AS j USING x"; len(got) != 1 || got[0] != want {
 		t.Errorf("view:\n%s\nwant\n%s", strings.Join(got, "\n--\n"), want)
 	}
+	// A view the migrations create is dropped on every server; a table
+	// is not dropped at all.
+	got, err = clickhouse.ClusterStatements("DROP TABLE IF EXISTS anomalies_latest", "c1", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "DROP TABLE IF EXISTS `db`.`anomalies_latest` ON CLUSTER `c1`"; len(got) != 1 || got[0] != want {
+		t.Errorf("drop view:\n%s\nwant\n%s", strings.Join(got, "\n--\n"), want)
+	}
 	for _, bad := range []string{
 		"CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = Memory",
 		"CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = ReplicatedMergeTree('/p', 'r') ORDER BY a",
 		"DROP TABLE events",
+		"DROP TABLE IF EXISTS events",
+		"DROP TABLE IF EXISTS no_such_view",
 		"ALTER TABLE events DROP COLUMN stage",
 	} {
 		if _, err := clickhouse.ClusterStatements(bad, "c1", "db"); err == nil {

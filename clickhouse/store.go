@@ -245,9 +245,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// execDDL runs a migration statement. In cluster mode another process may
-// be migrating at the same moment and making a Distributed table again
-// (clusterStatements), so a statement that finds a table missing is tried
+// execDDL runs a migration statement. Another process may be migrating at
+// the same moment and making a table or view again: a view that 0008
+// drops and creates, or in cluster mode a Distributed table
+// (clusterStatements). So a statement that finds a table missing is tried
 // again for a while before the error is returned.
 func (s *Store) execDDL(ctx context.Context, q string) error {
 	var ex *ch.Exception
@@ -261,7 +262,7 @@ func (s *Store) execDDL(ctx context.Context, q string) error {
 			return fmt.Errorf("not every server of cluster %s has run it in %v (it waits in the cluster's DDL queue for those that are down); bring them back, or take them out of remote_servers, and migrate again: %w",
 				s.cluster, s.ddlTimeout, err)
 		}
-		if err == nil || s.cluster == "" || !errors.As(err, &ex) || ex.Code != codeUnknownTable || wait > 10*time.Second {
+		if err == nil || !errors.As(err, &ex) || ex.Code != codeUnknownTable || wait > 10*time.Second {
 			return err
 		}
 		s.log.Info("migration: a table is missing, perhaps made again by another process; retrying", "err", err, "in", wait)

@@ -3,7 +3,9 @@ package clickhouse_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +69,100 @@ func TestMigrate(t *testing.T) {
 			t.Fatalf("got %d countries, want 0", len(got))
 		}
 	})
+}
+
+// TestMigrateFrom0007 migrates a database as an installed one is: made by
+// migrations 0001 to 0007, which the ledger records, with events in it.
+// Migrate applies only the later migrations, records each once, and the
+// views they make again then match their queries.
+func TestMigrateFrom0007(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	addr, db := testkit.ClickHouse(t)
+	s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: db})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ms, err := clickhouse.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Version > 7 {
+			break
+		}
+		for i, stmt := range m.Statements {
+			if err := s.Exec(ctx, stmt); err != nil {
+				t.Fatalf("migration %04d statement %d: %v", m.Version, i+1, err)
+			}
+		}
+		if err := s.Exec(ctx, fmt.Sprintf("INSERT INTO schema_migrations (version, name, applied_at) SELECT toUInt32(%d), '%s', now()", m.Version, m.Name)); err != nil {
+			t.Fatalf("record migration %04d: %v", m.Version, err)
+		}
+	}
+	viewCoalitions(t, s)
+	// 0007's anomalies_latest: four kinds only.
+	res, err := s.RunSQL(ctx, "SELECT count() FROM anomalies_latest WHERE kind = 'owner_changed'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Rows[0][0].(uint64); n != 0 {
+		t.Fatalf("before migrating: %d owner_changed anomalies, want 0 (0007's view)", n)
+	}
+
+	// Two processes at once, as when several start together: one may
+	// drop a view the other has just made again.
+	other, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: db})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { other.Close() })
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, st := range []*clickhouse.Store{s, other} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = st.Migrate(ctx) }()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("migrate (process %d): %v", i+1, err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate again: %v", err)
+	}
+	res, err = s.RunSQL(ctx, "SELECT version, count() FROM schema_migrations GROUP BY version ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != len(ms) {
+		t.Errorf("schema_migrations has %d versions, want %d", len(res.Rows), len(ms))
+	}
+	for _, row := range res.Rows {
+		if v := row[0].(uint32); v <= 7 && row[1].(uint64) != 1 {
+			t.Errorf("migration %04d recorded %d times, want once: it was applied again", v, row[1])
+		}
+	}
+	cat, err := clickhouse.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range cat {
+		var diff string
+		for attempt := 0; attempt < 3; attempt++ { // now() a second apart
+			if diff, _ = viewDiff(t, s, q, "views"); diff == "" {
+				break
+			}
+		}
+		if diff != "" {
+			t.Errorf("%s_latest after migrating: %s", q.Name, diff)
+		}
+	}
+	if diff := commitmentsDiff(t, s, "views"); diff != "" {
+		t.Errorf("commitments_latest after migrating: %s", diff)
+	}
 }
 
 // TestCountryStatusMatchesFold writes random event sets, in shuffled order

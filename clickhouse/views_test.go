@@ -36,9 +36,10 @@ func viewCoalitions(tb testing.TB, s *clickhouse.Store) []schema.Event {
 	return evs
 }
 
-// TestViewsMatchQueries holds every <query>_latest view of migration 0007
-// equal to its catalog query as of now, row for row and type for type, on
-// every coalition; and country_status_latest equal to the status.
+// TestViewsMatchQueries holds every <query>_latest view (migrations 0007
+// and 0008) equal to its catalog query as of now, row for row and type for
+// type, on every coalition; commitments_latest equal to the commitments
+// fragment; and country_status_latest equal to the status.
 func TestViewsMatchQueries(t *testing.T) {
 	t.Parallel()
 	s := MustOpenStore(t)
@@ -72,6 +73,19 @@ func TestViewsMatchQueries(t *testing.T) {
 			}
 		})
 	}
+	t.Run("commitments", func(t *testing.T) {
+		for _, coalition := range []string{scenarios.Paris2015Coalition, moneyCoalition, "views"} {
+			var diff string
+			for attempt := 0; attempt < 3; attempt++ { // now() a second apart: see above
+				if diff = commitmentsDiff(t, s, coalition); diff == "" {
+					break
+				}
+			}
+			if diff != "" {
+				t.Errorf("commitments_latest, coalition %s: %s", coalition, diff)
+			}
+		}
+	})
 	t.Run("country_status", func(t *testing.T) {
 		for _, coalition := range []string{scenarios.Paris2015Coalition, moneyCoalition, "views"} {
 			sts, err := s.CountryStatusLive(ctx, coalition, time.Now())
@@ -165,11 +179,47 @@ func viewDiff(tb testing.TB, s *clickhouse.Store, q clickhouse.NamedQuery, coali
 	if err != nil {
 		tb.Fatalf("view %s_latest: %v", q.Name, err)
 	}
+	return resultDiff(got, want), len(want.Rows)
+}
+
+// commitmentsDiff runs the commitments fragment on a coalition now and
+// says how commitments_latest differs from it ("" if it does not) in the
+// columns the view has.
+func commitmentsDiff(tb testing.TB, s *clickhouse.Store, coalition string) string {
+	tb.Helper()
+	ctx := context.Background()
+	const columns = "commitment_id, known, owner, category, asset, unit, deadline, announced_at, complete, deliveries, " +
+		"first_delivery_at, withdrawn, withdrawn_at, pledged, delivered_sum, delivered, state, delivered_at"
+	frag, err := clickhouse.Query("commitments")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q, err := clickhouse.Bind("SELECT "+columns+" FROM ("+frag+")", map[string]any{"coalition": coalition, "as_of": time.Now()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	want, err := s.RunSQL(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	got, err := s.RunSQL(ctx, "SELECT "+columns+" FROM commitments_latest WHERE coalition = '"+coalition+"'")
+	if err != nil {
+		tb.Fatalf("view commitments_latest: %v", err)
+	}
+	if len(want.Rows) == 0 {
+		return "no commitments: nothing compared"
+	}
+	return resultDiff(got, want)
+}
+
+// resultDiff says how a view's rows differ from a query's ("" if they do
+// not), in any order.
+func resultDiff(got, want *clickhouse.Result) string {
 	if g, w := strings.Join(got.Types, ","), strings.Join(want.Types, ","); g != w {
-		return fmt.Sprintf("types %s, the query's %s", g, w), len(want.Rows)
+		return fmt.Sprintf("types %s, the query's %s", g, w)
 	}
 	if g, w := sortedRows(got), sortedRows(want); g != w {
-		return fmt.Sprintf("rows\n%s\nthe query's\n%s", g, w), len(want.Rows)
+		return fmt.Sprintf("rows\n%s\nthe query's\n%s", g, w)
 	}
-	return "", len(want.Rows)
+	return ""
 }

@@ -351,7 +351,8 @@ not zero, and not ranked.
 
 `)
 
-// viewsDocs documents the views of migration 0007: one per catalog query.
+// viewsDocs documents the views of migrations 0007 and 0008: one per catalog
+// query.
 func viewsDocs(cat []clickhouse.NamedQuery) string {
 	var b strings.Builder
 	b.WriteString(md(`## Views
