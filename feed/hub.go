@@ -165,6 +165,15 @@ func (h *Hub) Subscribers() int {
 	return len(h.subs)
 }
 
+// Last returns the stream sequence of the last message the hub has read and
+// fanned out (0 before the first): a subscription made now goes live after
+// it.
+func (h *Hub) Last() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
 // Errors a subscription ends with. After ErrSlow and ErrReplay the
 // subscriber has missed nothing it was not told of: it reconnects with
 // Since{Seq: the last sequence it got} and carries on without a gap.

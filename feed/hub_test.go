@@ -207,6 +207,14 @@ func TestSlowSubscriberIsCutOff(t *testing.T) {
 	if err := slow.Err(); err != feed.ErrSlow {
 		t.Fatalf("slow subscriber: %v, want ErrSlow", err)
 	}
+	// Reconnect once the hub has fanned out all 300, so that the reconnect
+	// is a replay and not a race with a burst of live items (which would
+	// cut a reader this slow off again).
+	for deadline := time.Now().Add(10 * time.Second); e.hub.Last() < 300; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub fanned out up to %d of 300", e.hub.Last())
+		}
+	}
 	var last uint64
 	for len(slow.C) > 0 { // what it had queued before the cut
 		last = (<-slow.C).Seq
