@@ -24,7 +24,7 @@ import (
 
 // MustFeedServer starts an event hub on a private NATS server and an API
 // server over it, with the given heartbeat.
-func MustFeedServer(tb testing.TB, heartbeat time.Duration) (*httptest.Server, *nats.Conn, jetstream.JetStream) {
+func MustFeedServer(tb testing.TB, heartbeat time.Duration) (*httptest.Server, *nats.Conn, jetstream.JetStream, *feed.Hub) {
 	tb.Helper()
 	_, nc := testkit.NATS(tb)
 	js, err := jetstream.New(nc)
@@ -55,7 +55,7 @@ func MustFeedServer(tb testing.TB, heartbeat time.Duration) (*httptest.Server, *
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return srv, nc, js
+	return srv, nc, js, hub
 }
 
 // readUntil reads lines of an SSE stream until one starts with prefix, and
@@ -105,7 +105,7 @@ func getStream(tb testing.TB, url string) *bufio.Reader {
 // every heartbeat interval.
 func TestFeedHeartbeat(t *testing.T) {
 	t.Parallel()
-	srv, _, _ := MustFeedServer(t, 50*time.Millisecond)
+	srv, _, _, _ := MustFeedServer(t, 50*time.Millisecond)
 	br := getStream(t, srv.URL+"/api/v1/feed")
 	readUntil(t, br, ": connected", 5*time.Second)
 	start := time.Now()
@@ -123,7 +123,7 @@ func TestFeedHeartbeat(t *testing.T) {
 // missed.
 func TestFeedReplayInterrupted(t *testing.T) {
 	t.Parallel()
-	srv, nc, js := MustFeedServer(t, time.Hour)
+	srv, nc, js, hub := MustFeedServer(t, time.Hour)
 	pub, _ := producers.NewPublisher(nc)
 	evs := eventgen.Events(rand.New(rand.NewPCG(1, 1)), 5, eventgen.Options{})
 	ptrs := make([]*schema.Event, len(evs))
@@ -133,6 +133,13 @@ func TestFeedReplayInterrupted(t *testing.T) {
 	for _, r := range pub.PublishBatch(context.Background(), ptrs) {
 		if r.Err != nil {
 			t.Fatal(r.Err)
+		}
+	}
+	// Once the hub has fanned the five out, a subscriber asking for what
+	// came after 2 must be replayed 3..5 from the stream (and not find it).
+	for deadline := time.Now().Add(10 * time.Second); hub.Last() < 5; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub fanned out up to %d of 5", hub.Last())
 		}
 	}
 	if err := js.DeleteStream(context.Background(), natsjs.EventStream); err != nil {
