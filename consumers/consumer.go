@@ -70,8 +70,11 @@ type Config struct {
 	// store within Drain) count as delivered too.
 	// Default DefaultMaxDeliveries; at least 2.
 	MaxDeliveries int
-	Logger        *slog.Logger
-	Metrics       *Metrics // may be nil
+	// Replicas is the replica count of TrialsBucket (as the streams'; 3 on
+	// a NATS cluster). Default 1.
+	Replicas int
+	Logger   *slog.Logger
+	Metrics  *Metrics // may be nil
 }
 
 // Consumer moves events from JetStream to a Sink. Run it once; Stats and
@@ -83,10 +86,9 @@ type Consumer struct {
 	log   *slog.Logger
 	m     *Metrics
 	bound atomic.Bool
-	// blamed is set once this process has dead-lettered a message for
-	// being delivered more than MaxDeliveries times (see handle). Only the
-	// storing loop uses it.
-	blamed bool
+	// trials notes the messages stored alone past the delivery limit
+	// (TrialsBucket); nil if the server refused the bucket.
+	trials jetstream.KeyValue
 	stats  struct {
 		stored, deadLettered, batches, insertErrors atomic.Uint64
 		lastSeq                                     atomic.Uint64
@@ -185,6 +187,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return err
 	}
 	defer c.bound.Store(false)
+	c.openTrials(ctx)
 	batches := make(chan *prepared)
 	fetched := make(chan error, 1)
 	go func() { fetched <- c.fetchLoop(ctx, cons, batches) }()
@@ -227,30 +230,68 @@ func (c *Consumer) bind(ctx context.Context) (jetstream.Consumer, error) {
 // A message delivered more than MaxDeliveries times without being stored
 // has most likely brought down the consumer that held it each time. Such
 // messages come back with the messages fetched with them, which were lost
-// with them as often; but since the last deliveries store one message at a
-// time, in stream order, the ones before the culprit were stored and the
-// culprit is the first over the limit that the next process meets. So a
-// process dead-letters the first such message it meets and tries any
-// other one alone: if that one brings the process down too, it is the
-// first that the next process meets.
+// with them as often, so the count alone does not tell the culprit from
+// its batch-mates (nor does the order, with several writers sharing the
+// messages out). From the MaxDeliveries-th delivery on, a message is stored
+// alone, with a note in TrialsBucket while it is: a note still there when
+// the message comes back means a consumer died storing it by itself, and
+// the message is dead-lettered with the reason. A batch-mate has no note
+// (its consumer died on the culprit first, or stored it) and is stored.
 func (c *Consumer) handle(ctx context.Context, p *prepared) {
 	for _, b := range p.bad {
 		c.deadLetter(ctx, b.msg, b.seq, b.err)
 	}
 	size := c.chunkSize(p.mostDelivered)
+	if size < len(p.rows) {
+		// Chunked: the chunks waiting their turn are in progress too, or a
+		// batch stored one message at a time could outlast the ack wait
+		// and be redelivered to another writer meanwhile.
+		stop := c.keepInProgress(p.good)
+		defer stop()
+	}
+	limit := uint64(c.cfg.MaxDeliveries)
 	for lo := 0; lo < len(p.rows); lo += size {
 		hi := min(lo+size, len(p.rows))
-		if n := p.delivered[lo]; n > uint64(c.cfg.MaxDeliveries) && !c.blamed {
-			// size is 1 here: chunkSize is 1 past the limit.
-			c.blamed = true
+		n, seq := p.delivered[lo], p.rows[lo].StreamSeq
+		alone := size == 1 && n >= limit // chunkSize is 1 from the limit on
+		if alone && n > limit && c.diedAlone(ctx, seq, n) {
 			c.deliveryLimit(ctx, p.good[lo], p.rows[lo], n)
+			c.clearTrial(ctx, seq)
 			continue
+		}
+		if alone {
+			c.noteTrial(ctx, seq)
 		}
 		if !c.storeChunk(ctx, p.rows[lo:hi], p.good[lo:hi], p.fetched, p.mostDelivered > 1) {
 			c.giveBack(p.good[hi:]) // not tried
 			return
 		}
+		if alone {
+			c.clearTrial(ctx, seq)
+		}
 	}
+}
+
+// keepInProgress tells JetStream every third of the ack wait that msgs are
+// in progress, until the returned stop is called. Signals for messages
+// already acked are refused by the server and ignored.
+func (c *Consumer) keepInProgress(msgs []jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(c.cfg.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range msgs {
+					_ = m.InProgress() // at worst redelivered, stored again and read once
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // chunkSize is how many messages of a fetched batch go into one INSERT

@@ -5,8 +5,9 @@
 // the dead-letter stream with the reason and are then acknowledged, so
 // nothing is dropped silently and nothing blocks the stream. So do an event
 // that ClickHouse keeps refusing (Config.PoisonAttempts) and a message
-// delivered more than Config.MaxDeliveries times without being stored (one
-// that crashes or stalls the consumer process).
+// delivered more than Config.MaxDeliveries times that a consumer died
+// storing alone (one that crashes the consumer process: see
+// TrialsBucket).
 //
 // Delivery is at least once; storage reads one row per event id, so a
 // redelivered or duplicated event never counts twice, and any number of

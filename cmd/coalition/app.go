@@ -232,7 +232,7 @@ func (a *App) startConsumer(ctx context.Context) error {
 		return usageError{fmt.Errorf("--max-deliveries %d: want at least 2", cfg.MaxDeliveries)}
 	}
 	a.Consumer, err = consumers.New(a.NC, a.Store, consumers.Config{
-		Durable: cfg.Durable, Batch: cfg.Batch, AckWait: ackWait, MaxDeliveries: cfg.MaxDeliveries,
+		Durable: cfg.Durable, Batch: cfg.Batch, AckWait: ackWait, MaxDeliveries: cfg.MaxDeliveries, Replicas: cfg.StreamReplicas,
 		Logger: a.Log, Metrics: consumers.NewMetrics(a.Registry),
 	})
 	if err != nil {

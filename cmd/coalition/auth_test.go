@@ -518,7 +518,7 @@ func TestServeWithDeployNATS(t *testing.T) {
 	})
 	if out := logs.String(); !strings.Contains(out, "consumer bound") || !strings.Contains(out, "alert engine ready") {
 		t.Errorf("the log lacks the consumer's and the alert engine's start:\n%s", out)
-	} else if strings.Contains(strings.ToLower(out), "permissions violation") {
+	} else if strings.Contains(strings.ToLower(out), "permissions violation") || strings.Contains(out, "bucket unavailable") {
 		t.Errorf("serve hit a permission violation:\n%s", out)
 	}
 	for user, pw := range deployPasswords {
