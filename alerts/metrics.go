@@ -17,7 +17,7 @@ import (
 //
 //   - coalition_alert_deliveries_total{subscriber,outcome}: attempts by
 //     this process since it started, by outcome: delivered (a 2xx answer),
-//     failed (an attempt without a 2xx answer; it is retried) and
+//     failed (an attempt without a 2xx answer, the last one included; all but the last are retried) and
 //     dead_lettered (given up on after the last attempt);
 //   - coalition_alert_delivery_last_success_timestamp_seconds{subscriber}:
 //     when this process last delivered to the subscriber;

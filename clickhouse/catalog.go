@@ -193,6 +193,11 @@ func parseMoment(s string, now time.Time, endOfDay bool) (time.Time, error) {
 		}
 		if layout == time.DateOnly && endOfDay {
 			t = t.AddDate(0, 0, 1).Add(-time.Second)
+			// Today's end is still to come: what is known today is what is
+			// known now (deadlines later today have not passed).
+			if now := now.UTC().Truncate(time.Second); t.After(now) && !t.AddDate(0, 0, -1).After(now) {
+				t = now
+			}
 		}
 		return t.UTC().Truncate(time.Second), nil
 	}

@@ -120,6 +120,9 @@ func TestParseMoment(t *testing.T) {
 		{"2015-11-27T12:00:00", utc(2015, 11, 27, 12, 0, 0), utc(2015, 11, 27, 12, 0, 0), ""},
 		{"2015-11-27 12:00:00", utc(2015, 11, 27, 12, 0, 0), utc(2015, 11, 27, 12, 0, 0), ""},
 		{"2105-12-31", utc(2105, 12, 31, 23, 59, 59), utc(2105, 12, 31, 0, 0, 0), ""},
+		// Today: as of its end would be as of a moment still to come.
+		{"2026-01-02", now.Truncate(time.Second), utc(2026, 1, 2, 0, 0, 0), ""},
+		{"2026-01-01", utc(2026, 1, 1, 23, 59, 59), utc(2026, 1, 1, 0, 0, 0), ""},
 		{"1969-12-31", time.Time{}, time.Time{}, "outside 1970..2105"},
 		{"yesterday", time.Time{}, time.Time{}, "is not a time"},
 		{"2015-11-31", time.Time{}, time.Time{}, "is not a time"},

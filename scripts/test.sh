@@ -15,6 +15,8 @@ go vet ./...
 # package's output only with -v, so it is printed after the run.
 export CHAOS_TABLE="${CHAOS_TABLE:-$PWD/chaos-table.txt}"
 rm -f "$CHAOS_TABLE"
-go test -count=1 ./...
+rc=0
+go test -count=1 ./... || rc=$?
 [ ! -f "$CHAOS_TABLE" ] || cat "$CHAOS_TABLE"
+[ "$rc" = 0 ] || exit "$rc"
 scripts/fuzz.sh "${FUZZTIME:-100000x}"

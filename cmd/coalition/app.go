@@ -215,7 +215,7 @@ func (a *App) startRoles(ctx context.Context, writeToken, readToken string) (err
 		if a.health, err = startHealthServer(cfg.HTTPAddr, a.Registry, checks); err != nil {
 			return err
 		}
-		a.Log.Info("running", "roles", a.roles.String(), "health", a.health.URL(), "nats", a.NATSURL, "clickhouse", a.CHAddrs)
+		a.Log.Info("running", "roles", a.roles.String(), "health", a.health.URL(), "nats", natsjs.RedactURLs(a.NATSURL), "clickhouse", a.CHAddrs)
 		return nil
 	}
 	return a.startAPI(ctx, writeToken, readToken, checks)
@@ -301,7 +301,7 @@ func (a *App) startAPI(ctx context.Context, writeToken, readToken string, checks
 	if err := a.HTTP.Open(); err != nil {
 		return err
 	}
-	a.Log.Info("serving", "roles", a.roles.String(), "http", a.HTTP.URL(), "nats", a.NATSURL, "clickhouse", a.CHAddrs)
+	a.Log.Info("serving", "roles", a.roles.String(), "http", a.HTTP.URL(), "nats", natsjs.RedactURLs(a.NATSURL), "clickhouse", a.CHAddrs)
 	return nil
 }
 

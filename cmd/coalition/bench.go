@@ -42,7 +42,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.str(&only, "only", "", "", "run only these phases, comma-separated: "+strings.Join(bench.Phases, ", "))
 	f.str(&chAddrs, "clickhouse-addr", "CLICKHOUSE_ADDR", "", "ClickHouse native host:port of a server to use (databases bench_* are created and dropped); empty starts a private clickhouse-server")
 	f.str(&cfg.User, "clickhouse-user", "CLICKHOUSE_USER", "default", "ClickHouse user")
-	f.str(&cfg.Password, "clickhouse-password", "CLICKHOUSE_PASSWORD", "", "ClickHouse password")
+	secretFlag(f, &cfg.Password, "clickhouse-password", "CLICKHOUSE_PASSWORD", "ClickHouse password")
 	f.str(&dir, "dir", "", "", "working directory for JetStream and ClickHouse files; default a temporary directory, removed after")
 	f.str(&jsonOut, "json", "", "", "also write the report as JSON to this file (- for stdout, after the table)")
 	f.str(&cpuProfile, "cpuprofile", "", "", "write a CPU profile of the whole run to this file (go tool pprof -top coalition FILE)")

@@ -367,6 +367,7 @@ func TestCommandFlags(t *testing.T) {
 		{[]string{"status"}, false, true},
 		{[]string{"query"}, false, true},
 		{[]string{"migrate"}, false, true},
+		{[]string{"reference", "load", "gdp"}, false, true},
 	} {
 		t.Run(strings.Join(tc.args, "_"), func(t *testing.T) {
 			t.Parallel()

@@ -84,7 +84,8 @@ func runReferenceLoad(ctx context.Context, args []string, stdin io.Reader, stdou
 		fmt.Fprintf(stderr, "Usage: coalition reference load %s [flags] FILE...\n\n%s\n\nFlags:\n", kind, referenceLoadHelp)
 		f.PrintDefaults()
 	}
-	cfg.register(f)
+	cfg.registerBase(f)
+	cfg.registerClickHouse(f)
 	f.str(&format, "format", "", "text", "summary format: text or json")
 	f.BoolVar(&dryRun, "dry-run", false, "read and check the files only: store nothing (no ClickHouse needed)")
 	f.BoolVar(&currencies, "currencies", false, "list the currencies an fx download gives, with the World Bank row each is read from, and exit")
