@@ -242,6 +242,62 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		s.log.Info("applied migration", "version", m.Version, "name", m.Name)
 	}
+	return s.restoreViews(ctx, ms)
+}
+
+// restoreViews makes again, from their latest definitions, the views of the
+// migrations that are missing. A migration that rebuilds views (0008) drops
+// them before it makes them: a process stopped in between, while another
+// had already recorded the migration as applied, would leave them missing
+// for good. Views are made in the order their definitions come in, which is
+// the order they depend on each other.
+func (s *Store) restoreViews(ctx context.Context, ms []Migration) error {
+	latest := map[string]string{}
+	var order []string
+	for _, m := range ms {
+		for _, stmt := range m.Statements {
+			if v := createViewRe.FindStringSubmatch(stmt); v != nil {
+				if _, ok := latest[v[1]]; !ok {
+					order = append(order, v[1])
+				}
+				latest[v[1]] = stmt
+			}
+		}
+	}
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase()")
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("list tables: %w", err)
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	for _, name := range order {
+		if have[name] {
+			continue
+		}
+		stmts := []string{latest[name]}
+		if s.cluster != "" {
+			if stmts, err = clusterStatements(latest[name], s.cluster, s.db); err != nil {
+				return fmt.Errorf("view %s: %w", name, err)
+			}
+		}
+		for _, q := range stmts {
+			if err := s.execDDL(ctx, q); err != nil && !AlreadyApplied(err) {
+				return fmt.Errorf("make the missing view %s again: %w", name, err)
+			}
+		}
+		s.log.Warn("made a missing view again from its latest definition", "view", name)
+	}
 	return nil
 }
 

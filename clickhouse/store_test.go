@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,46 @@ func TestMigrate(t *testing.T) {
 // migrations 0001 to 0007, which the ledger records, with events in it.
 // Migrate applies only the later migrations, records each once, and the
 // views they make again then match their queries.
+// TestMigrateRestoresViews plays a migration that rebuilds views stopped
+// between its drops and its creates, after it was recorded as applied: the
+// next Migrate makes the missing views again, from their latest
+// definitions (anomalies_latest with all eight rules, not 0007's).
+func TestMigrateRestoresViews(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	addr, db := testkit.ClickHouse(t)
+	s, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{addr}, Database: db})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"country_status_latest", "anomalies_latest", "commitments_latest", "leaderboard_latest"} {
+		if err := s.Exec(ctx, "DROP TABLE "+v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.RunSQL(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN ('country_status_latest', 'anomalies_latest', 'commitments_latest', 'leaderboard_latest') ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Rows); got != "[[anomalies_latest] [commitments_latest] [country_status_latest] [leaderboard_latest]]" {
+		t.Fatalf("views after Migrate: %s", got)
+	}
+	res, err = s.RunSQL(ctx, "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = 'anomalies_latest'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := fmt.Sprint(res.Rows); !strings.Contains(q, "owner_changed") {
+		t.Errorf("anomalies_latest was made from an old definition: %.200s", q)
+	}
+}
+
 func TestMigrateFrom0007(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
