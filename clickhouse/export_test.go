@@ -5,3 +5,5 @@ package clickhouse
 func (s *Store) SetSlicing(from, perSlice uint64) { s.slicing = slicing{from, perSlice} }
 
 var ClusterStatements = clusterStatements
+
+var DDLHostsActive = ddlHostsActive

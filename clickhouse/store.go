@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -308,8 +309,18 @@ func (s *Store) restoreViews(ctx context.Context, ms []Migration) error {
 // again for a while before the error is returned.
 func (s *Store) execDDL(ctx context.Context, q string) error {
 	var ex *ch.Exception
+	slow := 0
 	for wait := 100 * time.Millisecond; ; wait *= 2 {
 		err := s.conn.Exec(ctx, q)
+		if s.cluster != "" && ddlQueued(err) && ddlHostsActive(err) && slow < 4 && ctx.Err() == nil {
+			// Every server that has not run it yet is up, only slow (a
+			// long queue): run it again, which queues it behind the first
+			// (the statements are idempotent) and waits for both.
+			slow++
+			s.log.Warn("migration: the cluster's servers are up but slow to run a statement; waiting again", "attempt", slow, "err", err)
+			wait /= 2
+			continue
+		}
 		if s.cluster != "" && ddlQueued(err) {
 			// The servers that are down run the statement from the
 			// cluster's DDL queue when they return; the migration must
@@ -328,6 +339,21 @@ func (s *Store) execDDL(ctx context.Context, q string) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// ddlUnfinishedRe reads the hosts an ON CLUSTER statement still waits for
+// from its timeout message.
+var ddlUnfinishedRe = regexp.MustCompile(`There are (\d+) unfinished hosts \((\d+) of them are currently active\)`)
+
+// ddlHostsActive reports whether every server an ON CLUSTER statement timed
+// out waiting for is up (so it is slow, not down).
+func ddlHostsActive(err error) bool {
+	var ex *ch.Exception
+	if !errors.As(err, &ex) {
+		return false
+	}
+	m := ddlUnfinishedRe.FindStringSubmatch(ex.Message)
+	return m != nil && m[1] == m[2]
 }
 
 // ddlQueued reports whether err is an ON CLUSTER statement that ran on the

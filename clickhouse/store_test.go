@@ -3,12 +3,15 @@ package clickhouse_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/coalitiondev/coalition/clickhouse"
 	"github.com/coalitiondev/coalition/internal/eventgen"
@@ -276,5 +279,30 @@ func TestIsRefusal(t *testing.T) {
 	err = s.Exec(ctx, "INSERT INTO no_such_table (x) SELECT 1")
 	if err == nil || clickhouse.IsRefusal(err) {
 		t.Errorf("a missing table: IsRefusal(%v) = true, want false", err)
+	}
+}
+
+// TestDDLHostsActive reads the servers an ON CLUSTER statement timed out on
+// from ClickHouse's message (18.16's wording): all of them up means slow,
+// and the statement is waited for again; one down stops the migration.
+func TestDDLHostsActive(t *testing.T) {
+	t.Parallel()
+	msg := func(unfinished, active int) error {
+		return fmt.Errorf("exec: %w", &ch.Exception{Code: 159, Message: fmt.Sprintf("Watching task /clickhouse/task_queue/ddl/query-0000000050 is executing longer than distributed_ddl_task_timeout (=30) seconds. There are %d unfinished hosts (%d of them are currently active), they are going to execute the query in background", unfinished, active)})
+	}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{msg(1, 1), true},
+		{msg(2, 2), true},
+		{msg(1, 0), false},
+		{msg(2, 1), false},
+		{&ch.Exception{Code: 159, Message: "Timeout"}, false},
+		{errors.New("There are 1 unfinished hosts (1 of them are currently active)"), false},
+	} {
+		if got := clickhouse.DDLHostsActive(tc.err); got != tc.want {
+			t.Errorf("DDLHostsActive(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
