@@ -286,7 +286,11 @@ func (c *Consumer) keepInProgress(msgs []jetstream.Msg) (stop func()) {
 				return
 			case <-t.C:
 				for _, m := range msgs {
-					_ = m.InProgress() // at worst redelivered, stored again and read once
+					if err := m.InProgress(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+						// At worst the message is redelivered, stored
+						// again and read once.
+						c.log.Debug("in-progress signal failed", "stream_seq", streamSeq(m), "err", err)
+					}
 				}
 			}
 		}
@@ -389,28 +393,9 @@ func (c *Consumer) store(ctx context.Context, rows []clickhouse.Row, msgs []jets
 		context.AfterFunc(drainCtx, func() { t.Stop() })
 	})
 	defer stop()
-	// Tell JetStream the batch is in progress every third of the ack wait,
-	// so that a slow or retried INSERT is not redelivered elsewhere.
-	progressDone := make(chan struct{})
-	defer close(progressDone)
-	go func() {
-		t := time.NewTicker(c.cfg.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-progressDone:
-				return
-			case <-t.C:
-				for _, m := range msgs {
-					if err := m.InProgress(); err != nil {
-						// At worst the batch is redelivered, stored again
-						// and read once.
-						c.log.Debug("in-progress signal failed", "stream_seq", streamSeq(m), "err", err)
-					}
-				}
-			}
-		}
-	}()
+	// The batch is in progress while it is stored, so that a slow or
+	// retried INSERT is not redelivered elsewhere.
+	defer c.keepInProgress(msgs)()
 	var storedRows []clickhouse.Row
 	var storedMsgs []jetstream.Msg
 	ok := c.storePart(ctx, drainCtx, rows, msgs, &storedRows, &storedMsgs)
